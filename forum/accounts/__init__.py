@@ -1,0 +1,1 @@
+"""People: accounts, roles, sign-up and sign-in, profiles."""

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from forum.db import str_enum, utcnow
+from forum.extensions import db
+
+
+class Role(enum.StrEnum):
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class NotifyFrequency(enum.StrEnum):
+    IMMEDIATELY = "immediately"
+    DAILY = "daily"
+    NEVER = "never"
+
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    # None for people added by staff (vote on behalf) until they set one.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"), default=Role.CUSTOMER)
+    locale: Mapped[str | None] = mapped_column(String(5))
+    notify_frequency: Mapped[NotifyFrequency] = mapped_column(
+        str_enum(NotifyFrequency, "notify_frequency"), default=NotifyFrequency.IMMEDIATELY
+    )
+    is_banned: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime | None]
+
+    def set_password(self, password: str, method: str = "scrypt") -> None:
+        # scrypt (werkzeug's default) is memory-hard and needs no extra dependency.
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.STAFF, Role.ADMIN)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: banned people cannot sign in
+        return not self.is_banned
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"

@@ -1,0 +1,64 @@
+"""Operations on accounts. They flush and never commit."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
+
+from forum.accounts.models import Role, User
+from forum.errors import Conflict, ValidationError
+from forum.extensions import db
+from forum.text import clean_input
+
+PASSWORD_MIN = 8
+NAME_MAX = 80
+
+
+def hash_method() -> str:
+    return current_app.config["PASSWORD_HASH_METHOD"]
+
+
+def normalise_email(email: str) -> str:
+    try:
+        # No DNS look-up: sign-up must not depend on the network, and tests run offline.
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise ValidationError("That email address is not valid.", {"email": str(error)}) from None
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def register(*, email: str, name: str, password: str | None, role: Role = Role.CUSTOMER,
+             locale: str | None = None) -> User:
+    address = normalise_email(email)
+    display = " ".join(clean_input(name or "").split()) or address.split("@", 1)[0]
+    if len(display) > NAME_MAX:
+        raise ValidationError("The name is too long.",
+                              {"name": f"Use at most {NAME_MAX} characters."})
+    if password is not None and len(password) < PASSWORD_MIN:
+        raise ValidationError("The password is too short.",
+                              {"password": f"Use at least {PASSWORD_MIN} characters."})
+    if find_by_email(address) is not None:
+        raise Conflict("An account with that email already exists.",
+                       {"email": "An account with that email already exists."})
+    user = User(email=address, name=display, role=role, locale=locale)
+    if password is not None:
+        user.set_password(password, hash_method())
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = find_by_email(email)
+    if user is None:
+        # Hash anyway so that timing does not tell which addresses have accounts.
+        generate_password_hash(password, method=hash_method())
+        return None
+    if not user.check_password(password):
+        return None
+    return user

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from forum.accounts import services
+from forum.accounts.forms import SignInForm, SignUpForm
+from forum.accounts.models import User
+from forum.errors import DomainError
+from forum.extensions import db
+from forum.ideas import queries
+from forum.ideas import services as ideas
+from forum.web import safe_next, show_on_form
+
+bp = Blueprint("accounts", __name__)
+
+
+def _start_session(user: User, remember: bool) -> None:
+    # A fresh session on sign-in: nothing planted before (session fixation) survives.
+    session.clear()
+    login_user(user, remember=remember)
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def sign_up():
+    if current_user.is_authenticated:
+        return redirect(url_for("ideas.index"))
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register(email=form.email.data, name=form.name.data,
+                                     password=form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        else:
+            db.session.commit()
+            _start_session(user, remember=False)
+            flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
+            return redirect(safe_next(url_for("ideas.index")))
+    return render_template("accounts/sign_up.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(url_for("ideas.index"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append(_("That email and password do not match an account."))
+        elif not user.is_active:
+            form.email.errors.append(_("This account has been suspended."))
+        else:
+            _start_session(user, remember=form.remember.data)
+            flash(_("Signed in. Welcome back, %(name)s.", name=user.name), "success")
+            return redirect(safe_next(url_for("ideas.index")))
+    return render_template("accounts/sign_in.html", form=form), 422 if form.errors else 200
+
+
+@bp.post("/signout")
+def sign_out():
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("ideas.index"))
+
+
+@bp.route("/people/<int:user_id>")
+def profile(user_id: int):
+    person = db.session.get(User, user_id)
+    if person is None:
+        abort(404)
+    viewer = current_user if current_user.is_authenticated else None
+    boards = ideas.visible_boards(viewer)
+    posted = db.session.scalars(queries.ideas_by_author(person.id, boards).limit(100)).all()
+    voted = []
+    if viewer is not None and (viewer.id == person.id or viewer.is_staff):
+        # What someone voted for is theirs to see (and the team's), not the public's.
+        voted = db.session.scalars(queries.ideas_voted_by(person.id, boards).limit(100)).all()
+    return render_template("accounts/profile.html", person=person, posted=posted, voted=voted)
+
+
+@bp.route("/me")
+@login_required
+def me():
+    return redirect(url_for("accounts.profile", user_id=current_user.id))
+

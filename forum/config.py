@@ -1,0 +1,107 @@
+"""Configuration: defaults here, then ``instance/config.py``, then ``FORUM_*`` environment.
+
+The names users set are the ones in CONTRACT.md (``FORUM_DATABASE_URL`` ...). Inside the app
+they live without the prefix (``DATABASE_URL``) and are translated once into the keys the
+extensions expect (``SQLALCHEMY_DATABASE_URI``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "SITE_NAME": "Feedback",
+    "BASE_URL": "http://127.0.0.1:5000",
+    "DEFAULT_LOCALE": "en",
+    "MAIL_FROM": "feedback@localhost",
+    "MAIL_URL": None,  # None: a file outbox in instance/mail
+    "DATABASE_URL": None,  # None: SQLite file in instance/
+    "SEARCH_BACKEND": None,  # None: whoosh, or postgres when the database is PostgreSQL
+    "SEARCH_INDEX_DIR": None,  # None: instance/search-index
+    "SECRET_KEY": None,  # None: generated into instance/ (refused when ENV is production)
+    "ENV": "development",
+    "IDEAS_PER_PAGE": 20,
+    # werkzeug's scrypt defaults (N=2**15); the test suite lowers the cost to stay fast.
+    "PASSWORD_HASH_METHOD": "scrypt",
+    # 1 MiB is far above any idea or comment and keeps hostile uploads cheap to refuse.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,  # a form left open overnight must still post
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+}
+
+LOCALES = ("en", "fr", "it")
+
+
+def load(app, overrides: dict[str, Any] | None) -> None:
+    """Fill ``app.config`` in the documented order and derive the extension settings."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("FORUM", loads=_loads)
+    if overrides:
+        app.config.from_mapping(overrides)
+    _derive(app)
+
+
+def _loads(value: str) -> Any:
+    # Only numbers and booleans are parsed; everything else stays a string so that a
+    # password or URL that happens to look like JSON is never mangled.
+    lowered = value.lower()
+    if lowered in {"true", "false"}:
+        return lowered == "true"
+    try:
+        return int(value)
+    except ValueError:
+        return value
+
+
+def _derive(app) -> None:
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    cfg = app.config
+
+    url = cfg["DATABASE_URL"] or f"sqlite:///{instance / 'forum.db'}"
+    cfg["DATABASE_URL"] = url
+    cfg["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("sqlite"):
+        # Several gunicorn workers share the file: wait for the writer instead of failing.
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 15}}
+    if not cfg["SEARCH_BACKEND"]:
+        cfg["SEARCH_BACKEND"] = "postgres" if url.startswith("postgresql") else "whoosh"
+    cfg["SEARCH_INDEX_DIR"] = cfg["SEARCH_INDEX_DIR"] or str(instance / "search-index")
+    cfg["MAIL_URL"] = cfg["MAIL_URL"] or f"file://{instance / 'mail'}"
+    if cfg["DEFAULT_LOCALE"] not in LOCALES:
+        raise RuntimeError(f"FORUM_DEFAULT_LOCALE must be one of {', '.join(LOCALES)}")
+    cfg["BABEL_DEFAULT_LOCALE"] = cfg["DEFAULT_LOCALE"]
+    cfg["SECRET_KEY"] = cfg["SECRET_KEY"] or _instance_secret(app, instance)
+    cfg["SESSION_COOKIE_SECURE"] = cfg["BASE_URL"].startswith("https://")
+    cfg["REMEMBER_COOKIE_SECURE"] = cfg["SESSION_COOKIE_SECURE"]
+    cfg["PREFERRED_URL_SCHEME"] = "https" if cfg["SESSION_COOKIE_SECURE"] else "http"
+
+
+def _instance_secret(app, instance: Path) -> str:
+    if app.config["ENV"] == "production":
+        raise RuntimeError("FORUM_SECRET_KEY must be set in production (FORUM_ENV=production).")
+    path = instance / "secret_key"
+    if not path.exists():
+        # Written whole to a private temporary file, then linked into place: a worker that
+        # loses the race to create it reads the winner's complete key, never a partial one.
+        tmp = instance / f".secret_key.{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

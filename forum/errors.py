@@ -1,0 +1,115 @@
+"""One root domain error, and the HTML/JSON error handlers.
+
+Services raise these; views turn them into a form error, a flash, an error page or the JSON
+error shape of CONTRACT.md (``{"error", "message", "fields"?}``).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    """Something a person asked for that the rules refuse. Carries (field, reason) pairs."""
+
+    status_code = 422
+    code = "invalid"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class ValidationError(DomainError):
+    status_code = 422
+    code = "invalid"
+
+
+class NotAllowed(DomainError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+def wants_json() -> bool:
+    """API paths always answer JSON; elsewhere follow the Accept header."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
+        "text/html"
+    ]
+
+
+def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict:
+    body = {"error": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "invalid",
+    429: "rate_limited",
+    500: "server_error",
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    """HTML pages for people, the JSON error shape for API clients."""
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        if wants_json():
+            body = error_body(error.code, error.message, error.fields)
+            return jsonify(body), error.status_code
+        return render_template(
+            "errors/error.html", status=error.status_code, message=error.message
+        ), error.status_code
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        code = _HTTP_CODES.get(status, "error")
+        if wants_json():
+            response = jsonify(error_body(code, error.description or error.name))
+            response.status_code = status
+            if status == 429 and error.get_response().headers.get("Retry-After"):
+                response.headers["Retry-After"] = error.get_response().headers["Retry-After"]
+            if status == 405 and getattr(error, "valid_methods", None):
+                response.headers["Allow"] = ", ".join(error.valid_methods)
+            return response
+        response = error.get_response()
+        response.set_data(
+            render_template("errors/error.html", status=status, message=error.description)
+        )
+        response.content_type = "text/html; charset=utf-8"
+        return response
+
+    @app.errorhandler(500)
+    def server_error(error):
+        from forum.extensions import db
+
+        db.session.rollback()
+        message = "Something went wrong on our side. Please try again in a moment."
+        if wants_json():
+            return jsonify(error_body("server_error", message)), 500
+        return render_template("errors/error.html", status=500, message=message), 500

@@ -1,0 +1,46 @@
+"""Language choice: the person's setting, then the switcher's cookie, then Accept-Language,
+then FORUM_DEFAULT_LOCALE."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, redirect, request, url_for
+from flask_login import current_user
+
+from forum.config import LOCALES
+from forum.extensions import babel, db
+from forum.web import safe_next
+
+COOKIE = "locale"
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "it": "Italiano"}
+
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return current_user.locale
+    cookie = request.cookies.get(COOKIE)
+    if cookie in LOCALES:
+        return cookie
+    return request.accept_languages.best_match(LOCALES) or current_app.config["DEFAULT_LOCALE"]
+
+
+@bp.post("/language")
+def choose_language():
+    from forum.ideas.forms import EmptyForm
+
+    locale = request.form.get("locale", "")
+    response = redirect(safe_next(url_for("ideas.index")))
+    if locale in LOCALES and EmptyForm().validate_on_submit():
+        if current_user.is_authenticated:
+            current_user.locale = locale
+            db.session.commit()
+        response.set_cookie(COOKIE, locale, max_age=365 * 86400, samesite="Lax",
+                            httponly=True, secure=request.is_secure)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories="translations")
+    app.register_blueprint(bp)

@@ -1,0 +1,1 @@
+"""Boards, ideas, votes, comments, tags and statuses."""

@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from forum.accounts.models import User
+from forum.db import TimestampMixin, str_enum, utcnow
+from forum.extensions import db
+from forum.ideas.ranking import NO_VOTES
+from forum.ideas.workflow import StatusKind
+
+
+class Visibility(enum.StrEnum):
+    PUBLIC = "public"      # anyone, signed in or not
+    MEMBERS = "members"    # signed-in people only
+    STAFF = "staff"        # staff only
+
+
+class VoteSource(enum.StrEnum):
+    WEB = "web"
+    API = "api"
+    SUPPORT = "support"  # staff voted on behalf of a customer they met
+    SALES = "sales"
+    IMPORT = "import"
+
+
+class SubscriptionLevel(enum.StrEnum):
+    ALL = "all"        # comments and status changes
+    STATUS = "status"  # status changes only (what a vote gives you)
+    NONE = "none"      # chosen silence; remembered so voting again does not resubscribe
+
+
+class Board(db.Model):
+    __tablename__ = "boards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(Text, default="")
+    visibility: Mapped[Visibility] = mapped_column(
+        str_enum(Visibility, "visibility"), default=Visibility.PUBLIC
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Board {self.slug}>"
+
+
+class Status(db.Model):
+    __tablename__ = "statuses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[StatusKind] = mapped_column(str_enum(StatusKind, "status_kind"))
+    color: Mapped[str] = mapped_column(String(7), default="#6b7280")
+    position: Mapped[int] = mapped_column(default=0)
+    on_roadmap: Mapped[bool] = mapped_column(default=False)
+    # The status a new idea starts in; exactly one is the default.
+    is_default: Mapped[bool] = mapped_column(default=False)
+    retired: Mapped[bool] = mapped_column(default=False)
+
+    def __repr__(self) -> str:
+        return f"<Status {self.slug}>"
+
+
+idea_tags = Table(
+    "idea_tags",
+    db.metadata,
+    Column("idea_id", ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(40))
+    color: Mapped[str] = mapped_column(String(7), default="#64748b")
+
+
+class Idea(TimestampMixin, db.Model):
+    __tablename__ = "ideas"
+    __table_args__ = (
+        # The list pages: canonical, visible ideas of some boards in one order.
+        Index("ix_ideas_list_top", "merged_into_id", "vote_count"),
+        Index("ix_ideas_list_trending", "merged_into_id", "trending_score"),
+        Index("ix_ideas_list_new", "merged_into_id", "created_at"),
+        Index("ix_ideas_list_activity", "merged_into_id", "last_activity_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status_id: Mapped[int] = mapped_column(ForeignKey("statuses.id"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text, default="")
+    # Denormalised, changed in the same transaction as the rows they count (see services).
+    # vote_count: distinct people who voted on this idea or on any idea merged into it.
+    vote_count: Mapped[int] = mapped_column(default=0)
+    comment_count: Mapped[int] = mapped_column(default=0)
+    trending_score: Mapped[float] = mapped_column(default=NO_VOTES)
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id"))
+    merged_at: Mapped[datetime | None]
+    merged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    impact: Mapped[int | None]
+    effort: Mapped[int | None]
+    # Set the first time staff acts on the idea; the triage inbox lists those still unset.
+    staff_acted_at: Mapped[datetime | None]
+    hidden_at: Mapped[datetime | None]
+
+    board: Mapped[Board] = relationship(lazy="joined", innerjoin=True)
+    status: Mapped[Status] = relationship(lazy="joined", innerjoin=True)
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    merged_into: Mapped[Idea | None] = relationship(
+        remote_side=[id], foreign_keys=[merged_into_id]
+    )
+    tags: Mapped[list[Tag]] = relationship(secondary=idea_tags, order_by=Tag.name)
+
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
+
+    def __repr__(self) -> str:
+        return f"<Idea {self.id} {self.title!r}>"
+
+
+class Vote(db.Model):
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("idea_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    source: Mapped[VoteSource] = mapped_column(
+        str_enum(VoteSource, "vote_source"), default=VoteSource.WEB
+    )
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class Comment(TimestampMixin, db.Model):
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_idea_created", "idea_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    # Internal notes: visible to staff only, clearly marked.
+    is_internal: Mapped[bool] = mapped_column(default=False)
+    hidden_at: Mapped[datetime | None]
+
+    author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    idea: Mapped[Idea] = relationship()
+
+
+class StatusChange(db.Model):
+    """One row per status change: the public timeline of an idea."""
+
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    from_status_id: Mapped[int | None] = mapped_column(ForeignKey("statuses.id"))
+    to_status_id: Mapped[int] = mapped_column(ForeignKey("statuses.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    via: Mapped[str] = mapped_column(String(20), default="web")  # web, api, cli, webhook
+    notified_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    from_status: Mapped[Status | None] = relationship(foreign_keys=[from_status_id])
+    to_status: Mapped[Status] = relationship(foreign_keys=[to_status_id])
+    changed_by: Mapped[User | None] = relationship()
+
+
+class Subscription(db.Model):
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("idea_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    level: Mapped[SubscriptionLevel] = mapped_column(
+        str_enum(SubscriptionLevel, "subscription_level")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,54 @@
+"""Query helpers that return a ``select()`` for the caller to paginate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, select
+
+from forum.ideas.models import Board, Idea, Status, Tag, Vote, idea_tags
+
+SORTS = ("top", "trending", "new", "activity")
+
+_ORDER = {
+    "top": (Idea.vote_count.desc(), Idea.id.desc()),
+    "trending": (Idea.trending_score.desc(), Idea.id.desc()),
+    "new": (Idea.created_at.desc(), Idea.id.desc()),
+    "activity": (Idea.last_activity_at.desc(), Idea.id.desc()),
+}
+
+
+def idea_list(
+    boards: Sequence[Board],
+    *,
+    sort: str = "top",
+    status: Status | None = None,
+    tag: Tag | None = None,
+    include_hidden: bool = False,
+) -> Select:
+    """Canonical ideas of the given (already permission-checked) boards, in one order."""
+    query = select(Idea).where(
+        Idea.merged_into_id.is_(None), Idea.board_id.in_([b.id for b in boards])
+    )
+    if not include_hidden:
+        query = query.where(Idea.hidden_at.is_(None))
+    if status is not None:
+        query = query.where(Idea.status_id == status.id)
+    if tag is not None:
+        query = query.where(Idea.id.in_(select(idea_tags.c.idea_id).where(
+            idea_tags.c.tag_id == tag.id)))
+    return query.order_by(*_ORDER.get(sort, _ORDER["top"]))
+
+
+def ideas_by_author(author_id: int, boards: Sequence[Board]) -> Select:
+    return (select(Idea)
+            .where(Idea.author_id == author_id, Idea.hidden_at.is_(None),
+                   Idea.board_id.in_([b.id for b in boards]))
+            .order_by(Idea.created_at.desc()))
+
+
+def ideas_voted_by(user_id: int, boards: Sequence[Board]) -> Select:
+    return (select(Idea).join(Vote, Vote.idea_id == Idea.id)
+            .where(Vote.user_id == user_id, Idea.hidden_at.is_(None),
+                   Idea.board_id.in_([b.id for b in boards]))
+            .order_by(Vote.created_at.desc()))

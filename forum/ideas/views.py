@@ -1,0 +1,212 @@
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from forum.errors import DomainError, wants_json
+from forum.extensions import db
+from forum.ideas import queries, services, workflow
+from forum.ideas.forms import CommentForm, EmptyForm, IdeaForm
+from forum.ideas.models import Board, SubscriptionLevel
+from forum.web import page_number, paginate, safe_next, show_on_form
+
+bp = Blueprint("ideas", __name__)
+
+
+def _viewer():
+    return current_user if current_user.is_authenticated else None
+
+
+@bp.route("/")
+def index():
+    return _idea_list(board=None)
+
+
+@bp.route("/boards/<slug>")
+def board(slug: str):
+    boards = {b.slug: b for b in services.visible_boards(_viewer())}
+    if slug not in boards:
+        abort(404)
+    return _idea_list(board=boards[slug])
+
+
+def _idea_list(board: Board | None):
+    viewer = _viewer()
+    boards = services.visible_boards(viewer)
+    sort = request.args.get("sort", "top")
+    if sort not in queries.SORTS:
+        sort = "top"
+    query = queries.idea_list([board] if board else boards, sort=sort)
+    page = paginate(query, page_number(), current_app.config["IDEAS_PER_PAGE"])
+    return render_template(
+        "ideas/list.html", page=page, sort=sort, board=board, boards=boards,
+        voted=services.voted_idea_ids(viewer, page.items), form=EmptyForm(),
+    )
+
+
+@bp.route("/ideas/new", methods=["GET", "POST"])
+@login_required
+def new_idea():
+    boards = services.visible_boards(current_user)
+    form = IdeaForm()
+    form.board.choices = [(b.id, b.name) for b in boards]
+    if request.method == "GET" and request.args.get("board"):
+        chosen = next((b for b in boards if b.slug == request.args["board"]), None)
+        if chosen:
+            form.board.data = chosen.id
+    if form.validate_on_submit():
+        if form.website.data:
+            # A bot filled the honeypot: pretend success, store nothing.
+            return redirect(url_for("ideas.index"))
+        board = next(b for b in boards if b.id == form.board.data)
+        try:
+            idea = services.submit_idea(current_user, title=form.title.data,
+                                        body=form.body.data or "", board=board)
+        except DomainError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your idea is posted, and your vote is counted."), "success")
+            return redirect(url_for("ideas.show", idea_id=idea.id))
+    return render_template("ideas/form.html", form=form, idea=None), 422 if form.errors else 200
+
+
+@bp.route("/ideas/<int:idea_id>")
+@bp.route("/ideas/<int:idea_id>/<slug>")
+def show(idea_id: int, slug: str | None = None):
+    idea = services.get_visible_idea(idea_id, _viewer())
+    return _render_idea(idea, CommentForm())
+
+
+def _render_idea(idea, comment_form: CommentForm, status: int = 200):
+    viewer = _viewer()
+    target = services.canonical(idea)
+    return render_template(
+        "ideas/show.html",
+        idea=idea,
+        canonical=target,
+        voted=services.has_voted(viewer, target),
+        voting_open=workflow.voting_open(target.status.kind),
+        comments=services.visible_comments(target, viewer),
+        history=services.status_history(target),
+        subscription=services.subscription_level(target, viewer),
+        can_edit=viewer is not None and workflow.can_edit_idea(
+            is_staff=viewer.is_staff, is_author=idea.author_id == viewer.id,
+            staff_has_acted=idea.staff_acted_at is not None),
+        comment_form=comment_form,
+        form=EmptyForm(),
+        levels=SubscriptionLevel,
+    ), status
+
+
+@bp.route("/ideas/<int:idea_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(idea_id: int):
+    idea = services.get_visible_idea(idea_id, current_user)
+    if not workflow.can_edit_idea(is_staff=current_user.is_staff,
+                                  is_author=idea.author_id == current_user.id,
+                                  staff_has_acted=idea.staff_acted_at is not None):
+        abort(403)
+    boards = services.visible_boards(current_user)
+    form = IdeaForm(obj=idea if request.method == "GET" else None)
+    form.board.choices = [(b.id, b.name) for b in boards]
+    if request.method == "GET":
+        form.board.data = idea.board_id
+    if form.validate_on_submit():
+        board = next(b for b in boards if b.id == form.board.data)
+        try:
+            services.edit_idea(idea, current_user, title=form.title.data,
+                               body=form.body.data or "", board=board)
+        except DomainError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your changes are saved."), "success")
+            return redirect(url_for("ideas.show", idea_id=idea.id))
+    return render_template("ideas/form.html", form=form, idea=idea), 422 if form.errors else 200
+
+
+@bp.post("/ideas/<int:idea_id>/vote")
+@login_required
+def vote(idea_id: int):
+    return _change_vote(idea_id, services.cast_vote, _("Your vote is counted."))
+
+
+@bp.post("/ideas/<int:idea_id>/unvote")
+@login_required
+def unvote(idea_id: int):
+    return _change_vote(idea_id, services.withdraw_vote, _("Your vote is withdrawn."))
+
+
+def _change_vote(idea_id: int, operation, message: str):
+    idea = services.get_visible_idea(idea_id, current_user)
+    try:
+        target, _changed = operation(idea, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        if wants_json():
+            raise
+        flash(error.message, "error")
+        return redirect(safe_next(url_for("ideas.show", idea_id=idea.id)))
+    db.session.commit()
+    voted = services.has_voted(current_user, target)
+    if wants_json():
+        return jsonify({"voted": voted, "votes": target.vote_count, "id": target.id})
+    flash(message, "success")
+    return redirect(safe_next(url_for("ideas.show", idea_id=target.id)))
+
+
+@bp.post("/ideas/<int:idea_id>/comments")
+@login_required
+def comment(idea_id: int):
+    idea = services.get_visible_idea(idea_id, current_user)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            services.post_comment(idea, current_user, form.body.data,
+                                  internal=current_user.is_staff and
+                                  request.form.get("internal") == "1")
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Your comment is posted."), "success")
+            return redirect(url_for("ideas.show", idea_id=idea.id) + "#comments")
+    else:
+        # Keep what they wrote: the page comes back with the text and the error beside it.
+        return _render_idea(idea, form, 422)
+    return redirect(url_for("ideas.show", idea_id=idea.id) + "#comments")
+
+
+@bp.post("/ideas/<int:idea_id>/follow")
+@login_required
+def follow(idea_id: int):
+    idea = services.canonical(services.get_visible_idea(idea_id, current_user))
+    form = EmptyForm()
+    level = request.form.get("level", "all")
+    if not form.validate_on_submit() or level not in {lvl.value for lvl in SubscriptionLevel}:
+        abort(400)
+    services.set_subscription(idea, current_user, SubscriptionLevel(level))
+    db.session.commit()
+    messages = {
+        "all": _("You will hear about every comment and status change."),
+        "status": _("You will hear only when the status changes."),
+        "none": _("You will not hear about this idea any more."),
+    }
+    flash(messages[level], "success")
+    return redirect(url_for("ideas.show", idea_id=idea.id))
+

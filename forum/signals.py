@@ -1,0 +1,33 @@
+"""Named signals, so that modules react to each other without importing each other.
+
+Each is sent by a service after it has flushed its change, inside the open transaction:
+receivers may add rows (outbox, notifications) to the same session, and must not commit.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+idea_created = _signals.signal("idea-created")
+"""sender: the Idea just posted. kwargs: ``author``."""
+
+idea_edited = _signals.signal("idea-edited")
+"""sender: the Idea. kwargs: ``editor``, ``changes`` (field -> (old, new))."""
+
+vote_cast = _signals.signal("vote-cast")
+"""sender: the canonical Idea voted on. kwargs: ``voter``, ``vote``, ``source``."""
+
+vote_withdrawn = _signals.signal("vote-withdrawn")
+"""sender: the canonical Idea. kwargs: ``voter``."""
+
+comment_posted = _signals.signal("comment-posted")
+"""sender: the Comment. kwargs: ``idea``, ``author``."""
+
+status_changed = _signals.signal("status-changed")
+"""sender: the Idea. kwargs: ``change`` (the StatusChange row), ``by``."""
+
+ideas_merged = _signals.signal("ideas-merged")
+"""sender: the canonical Idea. kwargs: ``merged`` (the Idea merged into it), ``by``."""
+
+ideas_unmerged = _signals.signal("ideas-unmerged")
+"""sender: the former canonical Idea. kwargs: ``restored`` (the Idea split off), ``by``."""

@@ -1,0 +1,34 @@
+"""Jinja filters and globals shared by every template."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask, current_app
+from flask_babel import format_datetime, format_timedelta, get_locale
+
+from forum.i18n import LANGUAGE_NAMES
+from forum.ideas.workflow import voting_open
+from forum.text import excerpt, render_markdown, slugify
+
+
+def when(value: datetime | None) -> str:
+    """Relative ("3 days ago"), in the reader's language."""
+    if value is None:
+        return ""
+    return format_timedelta(value - datetime.now(UTC), add_direction=True, threshold=1.0)
+
+
+def exact(value: datetime | None) -> str:
+    return format_datetime(value, "medium") if value else ""
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        markdown=render_markdown, excerpt=excerpt, when=when, exact=exact, slugify=slugify,
+    )
+    app.jinja_env.globals.update(language_names=LANGUAGE_NAMES, voting_open=voting_open)
+
+    @app.context_processor
+    def site():
+        return {"site_name": current_app.config["SITE_NAME"], "locale": str(get_locale())}

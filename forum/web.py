@@ -1,0 +1,68 @@
+"""Small helpers shared by the HTML views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import flash, request
+from sqlalchemy import Select, func, select
+
+from forum.errors import DomainError
+from forum.extensions import db
+
+
+def safe_next(default: str) -> str:
+    """Only same-site paths: an open redirect after sign-in is a phishing tool."""
+    target = request.args.get("next") or request.form.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc \
+            and "\\" not in target:
+        return target
+    return default
+
+
+def show_on_form(form, error: DomainError) -> None:
+    """Put a service's (field, reason) pairs beside the fields; anything else as a flash."""
+    placed = False
+    for field, reason in error.fields.items():
+        if field in form:
+            form[field].errors = [*form[field].errors, reason]
+            placed = True
+    if not placed:
+        flash(error.message, "error")
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def page_number(name: str = "page") -> int:
+    try:
+        return max(1, min(int(request.args.get(name, 1)), 10_000))
+    except ValueError:
+        return 1
+
+
+def paginate(query: Select, page: int, per_page: int) -> Page:
+    total = db.session.scalar(select(func.count()).select_from(
+        query.order_by(None).with_only_columns(*query.selected_columns[:1]).subquery()
+    )) or 0
+    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
+    return Page(items=items, total=total, page=page, per_page=per_page)

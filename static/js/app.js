@@ -1,0 +1,54 @@
+// Progressive enhancement only: every form works without this file.
+(function () {
+  "use strict";
+
+  function announce(text) {
+    var live = document.getElementById("live");
+    if (live) { live.textContent = text; }
+  }
+
+  // Vote and unvote in place: optimistic toggle, rolled back if the server refuses.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("form[data-vote]")) { return; }
+    var button = form.querySelector("button");
+    if (!window.fetch || !button || button.disabled) { return; }
+    event.preventDefault();
+    var count = form.querySelector("[data-vote-count]");
+    var wasVoted = button.getAttribute("aria-pressed") === "true";
+    var before = parseInt(count.textContent, 10) || 0;
+    var url = wasVoted ? form.dataset.unvoteUrl : form.dataset.voteUrl;
+    render(!wasVoted, before + (wasVoted ? -1 : 1));
+    button.setAttribute("aria-busy", "true");
+    fetch(url, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { "Accept": "application/json" },
+      credentials: "same-origin"
+    }).then(function (response) {
+      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+    }).then(function (result) {
+      if (!result.ok) { throw new Error(result.data.message || "Vote failed"); }
+      render(result.data.voted, result.data.votes);
+      announce(form.dataset[result.data.voted ? "msgVoted" : "msgUnvoted"] || (result.data.votes + ""));
+    }).catch(function (error) {
+      render(wasVoted, before);
+      announce(error.message);
+    }).finally(function () {
+      button.removeAttribute("aria-busy");
+    });
+
+    function render(voted, votes) {
+      button.setAttribute("aria-pressed", voted ? "true" : "false");
+      button.classList.toggle("voted", voted);
+      count.textContent = votes;
+      form.action = voted ? form.dataset.unvoteUrl : form.dataset.voteUrl;
+    }
+  });
+
+  // Submitting the language form on change saves a click; the button stays for no-JS use.
+  var locale = document.getElementById("locale-select");
+  if (locale) {
+    locale.addEventListener("change", function () { locale.form.submit(); });
+  }
+})();

@@ -9,7 +9,7 @@ PORT ?= 5000
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint browser-deps translations clean
+.PHONY: help install catalogs run test test-fast lint browser-deps translations clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -27,7 +27,20 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@touch $@
 
-install: $(VENV)/.installed ## create .venv and install the project with its test tools
+install: $(VENV)/.installed catalogs ## create .venv and install the project with its test tools
+
+# Compiled catalogues are build products (not committed): rebuilt when a .po file changes.
+PO_FILES := $(wildcard forum/translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+catalogs: $(MO_FILES)
+forum/translations/%/LC_MESSAGES/messages.mo: forum/translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@ -l $*
+
+translations: install ## extract messages and update the fr/it catalogues (then translate the new ones)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  --project=forum -o forum/translations/messages.pot forum templates templates/_partials >/dev/null
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --no-location \
+	  -i forum/translations/messages.pot -d forum/translations >/dev/null
 
 run: install ## migrate, load the demo data on first start, serve on http://127.0.0.1:5000
 	$(FLASK) db upgrade

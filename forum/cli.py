@@ -37,7 +37,7 @@ def create_user(email: str, password: str, role: str, name: str) -> None:
     try:
         user = services.register(email=email, name=name, password=password, role=Role(role))
     except DomainError as error:
-        _fail(error.message + "".join(f" {f}: {r}" for f, r in error.fields.items()))
+        _fail(str(error) + "".join(f" {f}: {r}" for f, r in error.fields.items()))
     db.session.commit()
     click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
 
@@ -103,7 +103,7 @@ def set_status(idea_id: int, status: str, note: str, by_email: str | None) -> No
         change = services.change_status(idea, services.find_status(status), by, note=note,
                                         via="cli")
     except DomainError as error:
-        _fail(error.message + "".join(f" {f}: {r}" for f, r in error.fields.items()))
+        _fail(str(error) + "".join(f" {f}: {r}" for f, r in error.fields.items()))
     db.session.commit()
     click.echo(f"Idea {change.idea_id} is now {change.to_status.slug} "
                f"({change.notified_count} notified).")

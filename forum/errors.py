@@ -17,9 +17,14 @@ class DomainError(Exception):
     code = "invalid"
 
     def __init__(self, message: str, fields: dict[str, str] | None = None):
+        # Messages may be lazy translations: they are rendered in the reader's language when
+        # shown, which is why they are turned into text only here, at the edge.
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 class ValidationError(DomainError):
@@ -53,9 +58,9 @@ def wants_json() -> bool:
 
 
 def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict:
-    body = {"error": code, "message": message}
+    body = {"error": code, "message": str(message)}
     if fields:
-        body["fields"] = fields
+        body["fields"] = {name: str(reason) for name, reason in fields.items()}
     return body
 
 

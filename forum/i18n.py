@@ -3,7 +3,7 @@ then FORUM_DEFAULT_LOCALE."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, redirect, request, url_for
+from flask import Blueprint, Flask, current_app, has_request_context, redirect, request, url_for
 from flask_login import current_user
 
 from forum.config import LOCALES
@@ -17,6 +17,8 @@ bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI commands and workers: the site's language
+        return current_app.config["DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
         return current_user.locale
     cookie = request.cookies.get(COOKIE)

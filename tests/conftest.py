@@ -3,11 +3,14 @@ and factories that return callables. The schema always comes from the real migra
 
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 from collections.abc import Callable
 
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 
 from forum import create_app
 from forum.accounts import services as accounts
@@ -61,9 +64,24 @@ def app_config(tmp_path, migrated_db) -> dict:
     }
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs as in production: its own app context, ``g`` and database session.
+
+    The test body keeps an app context of its own (for factories and assertions); its
+    transaction is committed before each request, so the request can take the write lock and
+    the test reads fresh rows afterwards.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
         db.session.remove()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
@@ -24,8 +25,9 @@ def normalise_email(email: str) -> str:
     try:
         # No DNS look-up: sign-up must not depend on the network, and tests run offline.
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as error:
-        raise ValidationError("That email address is not valid.", {"email": str(error)}) from None
+    except EmailNotValidError:
+        raise ValidationError(_l("That email address is not valid."),
+                              {"email": _l("Enter an address like name@example.com.")}) from None
 
 
 def find_by_email(email: str) -> User | None:
@@ -37,14 +39,15 @@ def register(*, email: str, name: str, password: str | None, role: Role = Role.C
     address = normalise_email(email)
     display = " ".join(clean_input(name or "").split()) or address.split("@", 1)[0]
     if len(display) > NAME_MAX:
-        raise ValidationError("The name is too long.",
-                              {"name": f"Use at most {NAME_MAX} characters."})
+        raise ValidationError(_l("The name is too long."),
+                              {"name": _l("Use at most %(max)d characters.", max=NAME_MAX)})
     if password is not None and len(password) < PASSWORD_MIN:
-        raise ValidationError("The password is too short.",
-                              {"password": f"Use at least {PASSWORD_MIN} characters."})
+        raise ValidationError(_l("The password is too short."),
+                              {"password": _l("Use at least %(min)d characters.",
+                                              min=PASSWORD_MIN)})
     if find_by_email(address) is not None:
-        raise Conflict("An account with that email already exists.",
-                       {"email": "An account with that email already exists."})
+        raise Conflict(_l("An account with that email already exists."),
+                       {"email": _l("An account with that email already exists.")})
     user = User(email=address, name=display, role=role, locale=locale)
     if password is not None:
         user.set_password(password, hash_method())

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -49,7 +51,7 @@ def get_visible_idea(idea_id: int, viewer: User | None) -> Idea:
     """The idea if this person may see it; hidden boards and hidden ideas answer 'not found'."""
     idea = db.session.get(Idea, idea_id)
     if idea is None or not _can_see(idea, viewer):
-        raise NotFound("No idea with that number.")
+        raise NotFound(_l("No idea with that number."))
     return idea
 
 
@@ -95,19 +97,19 @@ def has_voted(viewer: User | None, idea: Idea) -> bool:
 def _validated_title(title: str) -> str:
     title = " ".join(clean_input(title).split())
     if len(title) < TITLE_MIN:
-        raise ValidationError("The title is too short.",
-                              {"title": f"Use at least {TITLE_MIN} characters."})
+        raise ValidationError(_l("The title is too short."),
+                              {"title": _l("Use at least %(min)d characters.", min=TITLE_MIN)})
     if len(title) > TITLE_MAX:
-        raise ValidationError("The title is too long.",
-                              {"title": f"Use at most {TITLE_MAX} characters."})
+        raise ValidationError(_l("The title is too long."),
+                              {"title": _l("Use at most %(max)d characters.", max=TITLE_MAX)})
     return title
 
 
 def _validated_body(body: str) -> str:
     body = clean_input(body or "")
     if len(body) > BODY_MAX:
-        raise ValidationError("The description is too long.",
-                              {"body": f"Use at most {BODY_MAX} characters."})
+        raise ValidationError(_l("The description is too long."),
+                              {"body": _l("Use at most %(max)d characters.", max=BODY_MAX)})
     return body
 
 
@@ -116,7 +118,7 @@ def default_status() -> Status:
     if status is None:  # a site whose admin removed the flag still accepts ideas
         status = db.session.scalar(select(Status).order_by(Status.position))
     if status is None:
-        raise Conflict("No status is defined; run `flask db upgrade`.")
+        raise Conflict(_l("No status is defined; run `flask db upgrade`."))
     return status
 
 
@@ -146,7 +148,7 @@ def edit_idea(idea: Idea, editor: User, *, title: str, body: str, board: Board |
               ) -> Idea:
     if not workflow.can_edit_idea(is_staff=editor.is_staff, is_author=idea.author_id == editor.id,
                                   staff_has_acted=idea.staff_acted_at is not None):
-        raise NotAllowed("You can no longer edit this idea: the team has already acted on it.")
+        raise NotAllowed(_l("You can no longer edit this idea: the team has already acted on it."))
     changes = {}
     new_title, new_body = _validated_title(title), _validated_body(body)
     if new_title != idea.title:
@@ -178,7 +180,8 @@ def cast_vote(idea: Idea, voter: User, *, source: VoteSource = VoteSource.WEB,
     _require_active(voter)
     target = _lock(canonical(idea))
     if not workflow.voting_open(target.status.kind):
-        raise Conflict(f"Voting is closed: this idea is {target.status.name.lower()}.")
+        raise Conflict(_l("Voting is closed: this idea is %(status)s.",
+                          status=status_label(target.status)))
     ids = group_ids(target)
     already = db.session.scalar(
         select(Vote.id).where(Vote.user_id == voter.id, Vote.idea_id.in_(ids)).limit(1)
@@ -213,7 +216,8 @@ def withdraw_vote(idea: Idea, voter: User) -> tuple[Idea, bool]:
     if not votes:
         return target, False
     if not workflow.voting_open(target.status.kind):
-        raise Conflict(f"Voting is closed: this idea is {target.status.name.lower()}.")
+        raise Conflict(_l("Voting is closed: this idea is %(status)s.",
+                          status=status_label(target.status)))
     for vote in votes:
         target.trending_score = ranking.remove_vote(target.trending_score, vote.created_at)
         db.session.delete(vote)
@@ -242,13 +246,13 @@ def count_votes(idea: Idea) -> int:
 def post_comment(idea: Idea, author: User, body: str, *, internal: bool = False) -> Comment:
     _require_active(author)
     if internal and not author.is_staff:
-        raise NotAllowed("Only the team can write internal notes.")
+        raise NotAllowed(_l("Only the team can write internal notes."))
     text = clean_input(body or "")
     if not text:
-        raise ValidationError("The comment is empty.", {"body": "Write something first."})
+        raise ValidationError(_l("The comment is empty."), {"body": _l("Write something first.")})
     if len(text) > COMMENT_MAX:
-        raise ValidationError("The comment is too long.",
-                              {"body": f"Use at most {COMMENT_MAX} characters."})
+        raise ValidationError(_l("The comment is too long."),
+                              {"body": _l("Use at most %(max)d characters.", max=COMMENT_MAX)})
     target = canonical(idea)
     comment = Comment(idea=target, author=author, body=text, is_internal=internal)
     db.session.add(comment)
@@ -309,7 +313,7 @@ def subscription_level(idea: Idea, user: User | None) -> SubscriptionLevel | Non
 
 def _require_active(user: User) -> None:
     if user.is_banned:
-        raise NotAllowed("This account can no longer post or vote.")
+        raise NotAllowed(_l("This account can no longer post or vote."))
 
 
 
@@ -322,10 +326,15 @@ def status_history(idea: Idea) -> list[StatusChange]:
 
 # --- statuses ------------------------------------------------------------------------------
 
+def status_label(status: Status) -> str:
+    """The status name in the reader's language, lower-cased as it reads inside a sentence."""
+    return gettext(status.name).lower()
+
 def find_status(slug: str) -> Status:
     status = db.session.scalar(select(Status).where(Status.slug == slug))
     if status is None or status.retired:
-        raise NotFound(f"No status called {slug!r}.", {"status": "Unknown status."})
+        raise NotFound(_l("No status called “%(slug)s”.", slug=slug),
+                       {"status": _l("Unknown status.")})
     return status
 
 
@@ -333,17 +342,17 @@ def change_status(idea: Idea, status: Status, by: User | None, *, note: str = ""
                   via: str = "web") -> StatusChange:
     """Move the canonical idea to ``status`` by the workflow's rules; append to its history."""
     if by is not None and not by.is_staff:
-        raise NotAllowed("Only the team can change an idea's status.")
+        raise NotAllowed(_l("Only the team can change an idea’s status."))
     target = _lock(canonical(idea))
     note = clean_input(note or "")
     if status.id == target.status_id:
-        raise Conflict(f"The idea is already {status.name.lower()}.")
+        raise Conflict(_l("The idea is already %(status)s.", status=status_label(status)))
     if not workflow.can_move(target.status.kind, status.kind):
-        raise Conflict(f"An idea that is {target.status.name.lower()} cannot move to "
-                       f"{status.name.lower()}; reopen it first.")
+        raise Conflict(_l("An idea that is %(current)s cannot move to %(target)s; reopen it first.",
+                          current=status_label(target.status), target=status_label(status)))
     if workflow.note_required(status.kind) and not note:
-        raise ValidationError("Tell the voters why.",
-                              {"note": "A public note is required for this status."})
+        raise ValidationError(_l("Tell the voters why."),
+                              {"note": _l("A public note is required for this status.")})
     change = StatusChange(idea_id=target.id, from_status=target.status, to_status=status,
                           note=note, changed_by=by, via=via)
     db.session.add(change)

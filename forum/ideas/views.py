@@ -159,7 +159,7 @@ def _change_vote(idea_id: int, operation, message: str):
         db.session.rollback()
         if wants_json():
             raise
-        flash(error.message, "error")
+        flash(str(error), "error")
         return redirect(safe_next(url_for("ideas.show", idea_id=idea.id)))
     db.session.commit()
     voted = services.has_voted(current_user, target)
@@ -181,7 +181,7 @@ def comment(idea_id: int):
                                   request.form.get("internal") == "1")
         except DomainError as error:
             db.session.rollback()
-            flash(error.message, "error")
+            flash(str(error), "error")
         else:
             db.session.commit()
             flash(_("Your comment is posted."), "success")

@@ -7,6 +7,7 @@ error shape of CONTRACT.md (``{"error", "message", "fields"?}``).
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 
@@ -103,9 +104,15 @@ def register_error_handlers(app: Flask) -> None:
                 response.headers["Allow"] = ", ".join(error.valid_methods)
             return response
         response = error.get_response()
-        response.set_data(
-            render_template("errors/error.html", status=status, message=error.description)
-        )
+        # Werkzeug's stock descriptions are English; people read our translated texts unless
+        # the code that raised the error wrote a specific message.
+        specific = error.description != type(error).description and not isinstance(
+            error, CSRFError)
+        response.set_data(render_template(
+            "errors/error.html", status=status,
+            message=error.description if specific else None,
+            stale_form=isinstance(error, CSRFError),
+        ))
         response.content_type = "text/html; charset=utf-8"
         return response
 
@@ -114,7 +121,7 @@ def register_error_handlers(app: Flask) -> None:
         from forum.extensions import db
 
         db.session.rollback()
-        message = "Something went wrong on our side. Please try again in a moment."
         if wants_json():
+            message = "Something went wrong on our side. Please try again in a moment."
             return jsonify(error_body("server_error", message)), 500
-        return render_template("errors/error.html", status=500, message=message), 500
+        return render_template("errors/error.html", status=500, message=None), 500

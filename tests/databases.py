@@ -219,7 +219,9 @@ class Cluster:
         options = ("-c listen_addresses=127.0.0.1 -c port={port} "
                    f"-c unix_socket_directories='{self.folder}' -c max_connections=300 "
                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                   "-c shared_buffers=64MB")
+                   "-c shared_buffers=64MB "
+                   # Far from UTC (+13:45), so that a naive or local time shows up in the tests.
+                   "-c timezone=Pacific/Chatham")
         for attempt in itertools.count(1):
             self.port = _free_port()
             try:

@@ -34,6 +34,12 @@ def pytest_report_header(config) -> str:
     return f"database: {databases.kind()} (FORUM_TEST_DATABASE)"
 
 
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        if item.path.parent.name == "postgres" and item.path.parent.parent.name == "tests":
+            item.add_marker(pytest.mark.postgres_only("the tests/postgres tier"))
+
+
 def pytest_runtest_setup(item) -> None:
     """Tests bound to one database say why (``sqlite_only``/``postgres_only`` take a reason);
     they are skipped on the other one, which is a choice, not a missing system part."""

@@ -18,10 +18,11 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from tests.processes import free_port
 
 MIN_POSTGRES = 15
 SERVER_BINARIES = ("initdb", "pg_ctl", "postgres")
@@ -153,12 +154,6 @@ def _version(folder: Path) -> int:
     return int(match.group(1)) if match else 0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Cluster:
     """A throwaway PostgreSQL cluster in a temporary folder, removed by ``stop``.
 
@@ -223,7 +218,7 @@ class Cluster:
                    # Far from UTC (+13:45), so that a naive or local time shows up in the tests.
                    "-c timezone=Pacific/Chatham")
         for attempt in itertools.count(1):
-            self.port = _free_port()
+            self.port = free_port()
             try:
                 self._run(self.bindir / "pg_ctl", "start", "-w", "-t", "60", "-D", self.data,
                           "-l", self.folder / "server.log", "-o", options.format(port=self.port))

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
-import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +22,7 @@ import pytest
 from forum.extensions import db
 from forum.ideas.models import Idea, Vote
 from tests.conftest import PASSWORD
+from tests.processes import forum_environment, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -34,12 +33,6 @@ PAIRED_PEOPLE = 5  # two browser tabs each, both voting on everything at once
 ACTIONS = 10
 REQUEST_TIMEOUT = 60
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _gunicorn_flags() -> list[str]:
@@ -54,20 +47,12 @@ class Gunicorn:
     """The production entry point (``gunicorn wsgi:app``) with several worker processes."""
 
     def __init__(self, app_config: dict, folder: Path):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = folder / "gunicorn.log"
-        env = {
-            **os.environ,
-            "HOME": str(folder),
-            "FORUM_DATABASE_URL": app_config["DATABASE_URL"],
-            "FORUM_INSTANCE_PATH": app_config["INSTANCE_PATH"],
-            "FORUM_SEARCH_INDEX_DIR": app_config["SEARCH_INDEX_DIR"],
-            "FORUM_SECRET_KEY": "concurrent-votes-test",
-            "FORUM_BASE_URL": self.url,
-            # The clients all come from 127.0.0.1; limits per address are not under test here.
-            "FORUM_RATELIMIT_ENABLED": "false",
-        }
+        # CSRF stays on, as in production (the clients send the token like app.js does). The
+        # rate limits stay off as in every test: all clients come from 127.0.0.1.
+        env = forum_environment(app_config, folder, FORUM_BASE_URL=self.url)
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind",

@@ -113,9 +113,11 @@ def register_errors(app: Flask) -> None:
 
 
 def register_security_headers(app: Flask) -> None:
-    """A strict CSP (no inline script) and the usual hardening headers on every response."""
-    from forum.security import add_security_headers
+    """A strict CSP (no inline script) and the usual hardening headers on every response;
+    requests carrying NUL characters refused."""
+    from forum.security import add_security_headers, refuse_nul_bytes
 
+    app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
 from forum.accounts.models import Role, User
@@ -42,14 +43,19 @@ def register(*, email: str, name: str, password: str | None, role: Role = Role.C
     if password is not None and len(password) < PASSWORD_MIN:
         raise ValidationError("The password is too short.",
                               {"password": f"Use at least {PASSWORD_MIN} characters."})
+    taken = Conflict("An account with that email already exists.",
+                     {"email": "An account with that email already exists."})
     if find_by_email(address) is not None:
-        raise Conflict("An account with that email already exists.",
-                       {"email": "An account with that email already exists."})
+        raise taken
     user = User(email=address, name=display, role=role, locale=locale)
     if password is not None:
         user.set_password(password, hash_method())
-    db.session.add(user)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError:
+        # The same address signed up in a concurrent request (two clicks, two tabs).
+        raise taken from None
     return user
 
 

@@ -9,7 +9,8 @@ PORT ?= 5000
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
 .DEFAULT_GOAL := help
-.PHONY: help install catalogs run test test-fast lint browser-deps translations clean
+.PHONY: help install catalogs run test test-sqlite test-postgres test-fast lint browser-deps \
+	postgres-deps translations clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -56,9 +57,29 @@ browser-deps: ## install Debian's Chromium for the browser tests (as root)
 	  else echo "chromium is not installed and we are not root: browser tests will skip" >&2; fi; \
 	fi
 
-test: install browser-deps ## install what the tests need and run the whole suite
+# The test tooling starts its own throwaway cluster from these (tests/databases.py).
+PG_SERVER_FOUND := { command -v initdb && command -v pg_ctl && command -v postgres; } >/dev/null 2>&1 \
+	|| ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1
+
+postgres-deps: ## install Debian's PostgreSQL server for the PostgreSQL test run (as root)
+	@if ! ($(PG_SERVER_FOUND)); then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing postgresql with apt-get…"; \
+	    ($(APT_GET) install -y -qq postgresql >/dev/null 2>&1 || \
+	     ($(APT_GET) update -qq && $(APT_GET) install -y -qq postgresql >/dev/null)); \
+	  else echo "no PostgreSQL server and we are not root: the PostgreSQL run will skip" >&2; fi; \
+	fi
+
+test: install browser-deps postgres-deps ## the whole suite on SQLite, then again on PostgreSQL
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+	FORUM_TEST_DATABASE=postgres $(BIN)/pytest
+
+test-sqlite: install ## the whole suite on SQLite only
+	$(BIN)/pytest
+
+test-postgres: install postgres-deps ## the whole suite on a throwaway PostgreSQL cluster only
+	FORUM_TEST_DATABASE=postgres $(BIN)/pytest
 
 test-fast: install ## the suite without the browser tests
 	$(BIN)/pytest -m "not browser"

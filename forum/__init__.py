@@ -19,6 +19,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from forum import config as settings
 
     settings.load(app, config)
+    register_proxies(app)
     register_extensions(app)
     register_database(app)
     register_i18n(app)
@@ -28,6 +29,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_security_headers(app)
     register_cli(app)
     return app
+
+
+def register_proxies(app: Flask) -> None:
+    """Behind FORUM_TRUSTED_PROXIES load balancers, see the client's address and scheme."""
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only the address (rate limits, logs) and the scheme; the host comes from the request
+        # as the balancer passes it on, and links in emails from FORUM_BASE_URL.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def register_extensions(app: Flask) -> None:
@@ -101,9 +113,11 @@ def register_errors(app: Flask) -> None:
 
 
 def register_security_headers(app: Flask) -> None:
-    """A strict CSP (no inline script) and the usual hardening headers on every response."""
-    from forum.security import add_security_headers
+    """A strict CSP (no inline script) and the usual hardening headers on every response;
+    requests carrying NUL characters refused."""
+    from forum.security import add_security_headers, refuse_nul_bytes
 
+    app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)
 
 

@@ -34,7 +34,10 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,  # a form left open overnight must still post
     "SQLALCHEMY_ENGINE_OPTIONS": {},
+    # memory:// counts per process; several workers or hosts share redis://host:6379/0.
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Load balancers in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
+    "TRUSTED_PROXIES": 0,
     "RATELIMIT_HEADERS_ENABLED": True,
 }
 
@@ -74,6 +77,11 @@ def _derive(app) -> None:
     if url.startswith("sqlite"):
         # Several gunicorn workers share the file: wait for the writer instead of failing.
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 15}}
+    elif url.startswith("postgresql"):
+        # A pooled connection may have been closed by a restart or failover of the server:
+        # test it before use rather than fail the request that draws it.
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
+                                            **cfg["SQLALCHEMY_ENGINE_OPTIONS"]}
     if not cfg["SEARCH_BACKEND"]:
         cfg["SEARCH_BACKEND"] = "postgres" if url.startswith("postgresql") else "whoosh"
     cfg["SEARCH_INDEX_DIR"] = cfg["SEARCH_INDEX_DIR"] or str(instance / "search-index")

@@ -1,6 +1,7 @@
-"""Response headers that keep the pages inert if something slips through escaping."""
+"""Response headers that keep the pages inert if something slips through escaping, and input
+no page can take."""
 
-from flask import Response
+from flask import Response, abort, request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
@@ -16,3 +17,23 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     return response
+
+
+def refuse_nul_bytes() -> None:
+    """Nobody writes a NUL character, and PostgreSQL cannot store or even compare one (the
+    driver raises): a request carrying one is malformed, whatever the database."""
+    fields = [*request.args.lists(), *request.form.lists()]
+    if ("\x00" in request.path
+            or any("\x00" in key or any("\x00" in v for v in values) for key, values in fields)
+            or (request.is_json and _has_nul(request.get_json(silent=True)))):
+        abort(400, "The request contains a NUL character.")
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False

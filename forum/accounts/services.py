@@ -6,6 +6,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
 from forum.accounts.models import Role, User
@@ -45,14 +46,19 @@ def register(*, email: str, name: str, password: str | None, role: Role = Role.C
         raise ValidationError(_l("The password is too short."),
                               {"password": _l("Use at least %(min)d characters.",
                                               min=PASSWORD_MIN)})
+    taken = Conflict(_l("An account with that email already exists."),
+                     {"email": _l("An account with that email already exists.")})
     if find_by_email(address) is not None:
-        raise Conflict(_l("An account with that email already exists."),
-                       {"email": _l("An account with that email already exists.")})
+        raise taken
     user = User(email=address, name=display, role=role, locale=locale)
     if password is not None:
         user.set_password(password, hash_method())
-    db.session.add(user)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError:
+        # The same address signed up in a concurrent request (two clicks, two tabs).
+        raise taken from None
     return user
 
 

@@ -178,7 +178,7 @@ def cast_vote(idea: Idea, voter: User, *, source: VoteSource = VoteSource.WEB,
     Returns the canonical idea and whether a vote was added.
     """
     _require_active(voter)
-    target = _lock(canonical(idea))
+    target = _lock(idea)
     if not workflow.voting_open(target.status.kind):
         raise Conflict(_l("Voting is closed: this idea is %(status)s.",
                           status=status_label(target.status)))
@@ -208,7 +208,7 @@ def cast_vote(idea: Idea, voter: User, *, source: VoteSource = VoteSource.WEB,
 
 def withdraw_vote(idea: Idea, voter: User) -> tuple[Idea, bool]:
     """Remove this person's vote from the idea's group. Idempotent."""
-    target = _lock(canonical(idea))
+    target = _lock(idea)
     ids = group_ids(target)
     votes = db.session.scalars(
         select(Vote).where(Vote.user_id == voter.id, Vote.idea_id.in_(ids))
@@ -228,10 +228,24 @@ def withdraw_vote(idea: Idea, voter: User) -> tuple[Idea, bool]:
 
 
 def _lock(idea: Idea) -> Idea:
-    """Serialise changes to one idea's counters (row lock on PostgreSQL; SQLite write
-    transactions are already serialised by BEGIN IMMEDIATE)."""
-    db.session.refresh(idea, with_for_update=True)
-    return idea
+    """The canonical idea of ``idea``, re-read under a row lock held until the commit.
+
+    Every change to an idea's counters goes through here, so concurrent votes from any number
+    of processes apply one after the other to fresh values: no lost update. On PostgreSQL this
+    is ``SELECT … FOR UPDATE OF ideas`` (only the idea's row: its board, status and author,
+    joined for display, stay unlocked); on SQLite write transactions are already serialised by
+    BEGIN IMMEDIATE (forum.dbtuning). An idea merged while we waited is followed to its new
+    canonical idea (merge chains are flat, so this ends).
+    """
+    target = canonical(idea)
+    while True:
+        target = db.session.scalars(
+            select(Idea).where(Idea.id == target.id).with_for_update(of=Idea)
+            .execution_options(populate_existing=True)
+        ).one()
+        if target.merged_into_id is None:
+            return target
+        target = db.session.get_one(Idea, target.merged_into_id)
 
 
 def count_votes(idea: Idea) -> int:
@@ -282,14 +296,21 @@ def visible_comments(idea: Idea, viewer: User | None) -> list[Comment]:
 
 def subscribe(idea: Idea, user: User, level: SubscriptionLevel) -> Subscription:
     """Raise a subscription to ``level``; never lowers one, never overrides a chosen 'none'."""
-    sub = db.session.scalar(
-        select(Subscription).where(Subscription.idea_id == idea.id,
-                                   Subscription.user_id == user.id)
-    )
+    query = select(Subscription).where(Subscription.idea_id == idea.id,
+                                       Subscription.user_id == user.id)
+    sub = db.session.scalar(query)
     if sub is None:
-        sub = Subscription(idea_id=idea.id, user_id=user.id, level=level)
-        db.session.add(sub)
-    elif sub.level == SubscriptionLevel.STATUS and level == SubscriptionLevel.ALL:
+        try:
+            with db.session.begin_nested():
+                sub = Subscription(idea_id=idea.id, user_id=user.id, level=level)
+                db.session.add(sub)
+            return sub
+        except IntegrityError:
+            # The same person's concurrent request (a follow beside a vote) inserted it first.
+            sub = db.session.scalar(query)
+            if sub is None:
+                raise
+    if sub.level == SubscriptionLevel.STATUS and level == SubscriptionLevel.ALL:
         sub.level = level
     return sub
 
@@ -343,7 +364,7 @@ def change_status(idea: Idea, status: Status, by: User | None, *, note: str = ""
     """Move the canonical idea to ``status`` by the workflow's rules; append to its history."""
     if by is not None and not by.is_staff:
         raise NotAllowed(_l("Only the team can change an idea’s status."))
-    target = _lock(canonical(idea))
+    target = _lock(idea)
     note = clean_input(note or "")
     if status.id == target.status_id:
         raise Conflict(_l("The idea is already %(status)s.", status=status_label(status)))

@@ -11,6 +11,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from forum import create_app
+from forum.extensions import db
 from tests.conftest import skip_or_fail
 
 CHROMIUM_FLAGS = [
@@ -73,7 +74,11 @@ def live_app(app_config):
     config = {k: v for k, v in app_config.items() if k != "SERVER_NAME"}
     # The browser posts real forms: CSRF on, exactly as in production.
     config["WTF_CSRF_ENABLED"] = True
-    return create_app(config)
+    app = create_app(config)
+    yield app
+    # Close the server's pooled connections before the test's database is dropped.
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture

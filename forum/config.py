@@ -36,6 +36,9 @@ DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
+    # API writes (flask-limiter syntax); reads are not limited.
+    "API_WRITE_LIMIT_PER_TOKEN": "120 per minute",
+    "API_WRITE_LIMIT_PER_ADDRESS": "300 per minute",
 }
 
 LOCALES = ("en", "fr", "it")

@@ -148,3 +148,53 @@ def _parameters(ep: Endpoint) -> list[dict[str, Any]]:
                 parameter["description"] = prop.pop("description")
             parameters.append(parameter)
     return parameters
+
+
+def describe(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The document flattened for the readable API page: one entry per call, with the fields
+    of its parameters, body and first success response."""
+    definitions = spec["components"]["schemas"]
+    calls = []
+    for path, operations in spec["paths"].items():
+        for method, op in operations.items():
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            success = next(code for code in op["responses"] if code.startswith("2"))
+            returns = op["responses"][success]["content"]["application/json"]["schema"]
+            calls.append({
+                "method": method.upper(), "path": PREFIX + path, "summary": op["summary"],
+                "description": op["description"], "who": op["x-who"], "tag": op["tags"][0],
+                "parameters": [
+                    {"name": p["name"], "where": p["in"], "type": _type_name(p["schema"]),
+                     "required": p["required"], "description": p.get("description", "")}
+                    for p in op["parameters"]],
+                "body": fields_of(body.get("schema"), definitions),
+                "success": success,
+                "returns": _type_name(returns),
+                "errors": [code for code in op["responses"] if not code.startswith("2")],
+            })
+    order = [t["name"] for t in spec["tags"]]
+    return sorted(calls, key=lambda c: order.index(c["tag"]))
+
+
+def _type_name(schema: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    if "anyOf" in schema:
+        return " or ".join(_type_name(s) for s in schema["anyOf"])
+    if schema.get("type") == "array":
+        return f"list of {_type_name(schema.get('items', {}))}"
+    if "enum" in schema:
+        return " | ".join(map(str, schema["enum"]))
+    if "const" in schema:
+        return str(schema["const"])
+    return str(schema.get("type", "any"))
+
+
+def fields_of(schema: dict[str, Any] | None, definitions: dict[str, Any]) -> list[dict[str, Any]]:
+    if not schema:
+        return []
+    resolved = definitions[schema["$ref"].rsplit("/", 1)[-1]] if "$ref" in schema else schema
+    required = set(resolved.get("required", []))
+    return [{"name": name, "type": _type_name(prop), "required": name in required,
+             "description": prop.get("description", "")}
+            for name, prop in resolved.get("properties", {}).items()]

@@ -92,11 +92,10 @@ def endpoint(bp: Blueprint, method: str, rule: str, *, summary: str, who: Who, t
             return response
 
         bp.add_url_rule(rule, endpoint=handler.__name__, view_func=view, methods=[method])
-        implied = {400, 413, 429} if method != "GET" else {400}
-        if who is not Who.ANYONE:
-            implied |= {401}
-        if who is Who.STAFF:
-            implied |= {403}
+        # Any call may meet a bad token (401) or a suspended account (403).
+        implied = {401, 403}
+        if method != "GET":
+            implied |= {400, 413, 429}
         if query is not None or body is not None:
             implied |= {422}
         if "<" in rule:

@@ -280,6 +280,9 @@ def openapi_json():
 
 @bp.get("/docs")
 def docs():
-    from forum.api.openapi import document
+    from forum.api.openapi import describe, document, fields_of
 
-    return render_template("api/docs.html", spec=document())
+    spec = document()
+    definitions = spec["components"]["schemas"]
+    return render_template("api/docs.html", spec=spec, calls=describe(spec),
+                           fields=lambda schema: fields_of(schema, definitions))

@@ -17,11 +17,12 @@ class FreshClient(FlaskClient):
     """Each request starts with an empty ``g``, as in production. The ``app`` fixture keeps one
     application context open for the whole test, and Flask reuses it for every request, so the
     caller identified by one request (Flask-Login's ``g._login_user``, our ``g.api_token``)
-    would otherwise answer for the next request, whatever token that one carries."""
+    would otherwise answer for the next request, whatever token that one carries, and
+    Flask-WTF's cached ``g.csrf_token`` would never reach a fresh session."""
 
     def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
-        g.pop("api_token", None)
+        for name in ("_login_user", "api_token", "csrf_token"):
+            g.pop(name, None)
         return super().open(*args, **kwargs)
 
 

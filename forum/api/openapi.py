@@ -12,6 +12,7 @@ from pydantic.json_schema import models_json_schema
 
 from forum.api import schemas
 from forum.api.routing import ENDPOINTS, Endpoint, Who
+from forum.ideas.services import MAX_ID
 
 PREFIX = "/api/v1"
 _PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -129,7 +130,8 @@ def _operation(ep: Endpoint, refs: dict) -> dict[str, Any]:
 def _parameters(ep: Endpoint) -> list[dict[str, Any]]:
     parameters = []
     for converter, name in _PATH_PARAM.findall(ep.rule):
-        schema = {"type": "integer", "minimum": 0} if converter == "int" else {"type": "string"}
+        schema = ({"type": "integer", "minimum": 0, "maximum": MAX_ID} if converter == "int"
+                  else {"type": "string"})
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     if ep.query is not None:
         query_schema = ep.query.model_json_schema(mode="validation")

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from forum.accounts.services import NAME_MAX
-from forum.ideas.services import BODY_MAX, COMMENT_MAX, TITLE_MAX, TITLE_MIN
+from forum.ideas.services import BODY_MAX, COMMENT_MAX, MAX_ID, TITLE_MAX, TITLE_MIN
 
 Sort = Literal["top", "new", "trending", "activity"]
 OnBehalfSource = Literal["support", "sales", "import"]
@@ -27,6 +27,12 @@ class Input(BaseModel):
 class Query(BaseModel):
     # Query strings often carry tracking or cache-busting extras; those are ignored.
     model_config = ConfigDict(extra="ignore")
+
+
+def _no_null_default(schema: dict) -> None:
+    # Fields left out of the JSON when unset are declared with a None default; the document
+    # must not advertise null where the type forbids it.
+    schema.pop("default", None)
 
 
 class Output(BaseModel):
@@ -74,7 +80,8 @@ class StatusChangeIn(Input):
 
 
 class MergeIn(Input):
-    into: int = Field(ge=1, description="The id of the idea that stays (the canonical idea).")
+    into: int = Field(ge=1, le=MAX_ID,
+                      description="The id of the idea that stays (the canonical idea).")
 
 
 class CommentIn(Input):
@@ -113,7 +120,8 @@ class IdeaOut(Output):
     url: str = Field(description="The idea's page.")
     # Left out of the JSON entirely for anonymous callers, so it is never null.
     voted: SkipJsonSchema[None] | bool = Field(
-        None, description="Whether the caller counts among the voters (signed-in callers only)."
+        None, description="Whether the caller counts among the voters (signed-in callers only).",
+        json_schema_extra=_no_null_default,
     )
 
 
@@ -193,5 +201,5 @@ class Error(Output):
     error: str = Field(description="A stable code: bad_request, unauthorized, forbidden, …")
     message: str = Field(description="A sentence for people.")
     fields: SkipJsonSchema[None] | dict[str, str] = Field(
-        None, description="Per-field reasons (422 only)."
+        None, description="Per-field reasons (422 only).", json_schema_extra=_no_null_default
     )

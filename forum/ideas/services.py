@@ -35,6 +35,7 @@ from forum.text import clean_input
 TITLE_MIN, TITLE_MAX = 3, 120
 BODY_MAX = 20_000
 COMMENT_MAX = 10_000
+MAX_ID = 2**63 - 1  # the largest signed 64-bit integer: SQLite's INTEGER, PostgreSQL's BIGINT
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -49,7 +50,8 @@ def visible_boards(viewer: User | None) -> list[Board]:
 
 def get_visible_idea(idea_id: int, viewer: User | None) -> Idea:
     """The idea if this person may see it; hidden boards and hidden ideas answer 'not found'."""
-    idea = db.session.get(Idea, idea_id)
+    # A number no database column can hold would raise OverflowError in the driver.
+    idea = db.session.get(Idea, idea_id) if 0 < idea_id <= MAX_ID else None
     if idea is None or not _can_see(idea, viewer):
         raise NotFound("No idea with that number.")
     return idea

@@ -163,3 +163,11 @@ def test_voted_is_given_to_signed_in_callers(client, as_, personas, make_idea):
     assert client.get(f"/api/v1/ideas/{idea.id}", headers=as_["bob"]).json["voted"] is True
     assert client.get(f"/api/v1/ideas/{idea.id}", headers=as_["anna"]).json["voted"] is False
     assert db.session.scalar(db.select(db.func.count(Vote.id))) == 2
+
+
+def test_ids_beyond_any_database_integer_are_unknown_not_crashes(client, as_):
+    huge = 2**63
+    assert client.get(f"/api/v1/ideas/{huge}").status_code == 404
+    assert client.get(f"/ideas/{huge}").status_code == 404
+    response = client.post("/api/v1/ideas/1/merge", headers=as_["pam"], json={"into": huge})
+    assert response.status_code in (404, 422)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, url_for
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from forum.accounts.models import User
 from forum.api import pending, present
@@ -79,7 +80,8 @@ def list_ideas(query: s.IdeaListQuery):
     )
     if query.q:
         select = pending.search(select, query.q)
-    page = paginate(select, query.page, query.per_page)
+    # Tags in one query for the whole page instead of one per idea.
+    page = paginate(select.options(selectinload(Idea.tags)), query.page, query.per_page)
     return s.IdeaPage(items=present.ideas(page.items, viewer), total=page.total, page=page.page,
                       per_page=page.per_page)
 

@@ -171,3 +171,26 @@ def test_ids_beyond_any_database_integer_are_unknown_not_crashes(client, as_):
     assert client.get(f"/ideas/{huge}").status_code == 404
     response = client.post("/api/v1/ideas/1/merge", headers=as_["pam"], json={"into": huge})
     assert response.status_code in (404, 422)
+
+
+def test_a_page_of_ideas_costs_a_fixed_number_of_queries(client, make_idea, app):
+    from sqlalchemy import event
+
+    for n in range(12):
+        make_idea(f"Idea number {n}")
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    client.get("/api/v1/ideas?per_page=1")  # warm up: connection set-up is not the point
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        few = client.get("/api/v1/ideas?per_page=2")
+        few_count = len(statements)
+        statements.clear()
+        many = client.get("/api/v1/ideas?per_page=12")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(few.json["items"]) == 2 and len(many.json["items"]) == 12
+    assert len(statements) == few_count

@@ -15,3 +15,11 @@ def init_app(app: Flask) -> None:
     csrf.exempt(bp)
     login_manager.request_loader(auth.load_user_from_request)
     app.register_blueprint(bp)
+
+
+def declared_calls():
+    """Every API call as declared with ``forum.api.routing.endpoint``."""
+    from forum.api import views  # noqa: F401  importing the views declares the calls
+    from forum.api.routing import ENDPOINTS
+
+    return list(ENDPOINTS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -18,7 +18,7 @@ from flask_login import current_user
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticError
 
-from forum.errors import DomainError, NotAllowed
+from forum.errors import DomainError, NotAllowed, ValidationError
 
 
 class Who(enum.StrEnum):
@@ -50,7 +50,6 @@ class Endpoint:
     body: type[BaseModel] | None
     responses: dict[int, Any]
     errors: tuple[int, ...]
-    path_params: list[str] = field(default_factory=list)
 
 
 ENDPOINTS: list[Endpoint] = []
@@ -142,9 +141,7 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
         raise _invalid(error) from None
 
 
-def _invalid(error: PydanticError) -> DomainError:
-    from forum.errors import ValidationError
-
+def _invalid(error: PydanticError) -> ValidationError:
     fields: dict[str, str] = {}
     for problem in error.errors():
         name = str(problem["loc"][0]) if problem["loc"] else "body"

@@ -3,7 +3,7 @@ service, commits once and serialises; the rules live in the services."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, jsonify, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -11,6 +11,7 @@ from forum.accounts.models import User
 from forum.api import pending, present
 from forum.api import schemas as s
 from forum.api.auth import WRITE_METHODS, authenticate, caller_key
+from forum.api.openapi import describe, document, fields_of
 from forum.api.routing import Who, endpoint
 from forum.errors import NotFound, ValidationError
 from forum.extensions import db, limiter
@@ -273,17 +274,11 @@ def list_tags():
 
 @bp.get("/openapi.json")
 def openapi_json():
-    from flask import jsonify
-
-    from forum.api.openapi import document
-
     return jsonify(document())
 
 
 @bp.get("/docs")
 def docs():
-    from forum.api.openapi import describe, document, fields_of
-
     spec = document()
     definitions = spec["components"]["schemas"]
     return render_template("api/docs.html", spec=spec, calls=describe(spec),

@@ -53,7 +53,7 @@ class IdeaListQuery(Query):
 
 class IdeaIn(Input):
     title: str = Field(min_length=TITLE_MIN, max_length=TITLE_MAX)
-    body: str = Field("", max_length=BODY_MAX, description="Markdown.")
+    body: str = Field(max_length=BODY_MAX, description="Markdown; may be empty.")
     board: str | None = Field(None, max_length=60,
                               description="Board slug; the first board you can see if left out.")
     tags: list[str] = Field(default_factory=list, max_length=20, description="Tag slugs.")

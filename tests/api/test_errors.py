@@ -74,6 +74,7 @@ def test_too_large_bodies_are_413(client, as_, app):
 
 
 def test_invalid_fields_name_each_field(client, as_):
-    response = client.post("/api/v1/ideas", headers=as_["anna"], json={"title": 1, "tags": [1]})
+    response = client.post("/api/v1/ideas", headers=as_["anna"],
+                           json={"title": 1, "body": "", "tags": [1]})
     _is_error_shape(response, 422, "invalid")
     assert set(response.json["fields"]) == {"title", "tags"}

@@ -11,7 +11,7 @@ ENDPOINTS = declared_calls()
 
 CALLS = [pytest.param(ep, id=f"{ep.method} {ep.rule}") for ep in ENDPOINTS]
 VALID_BODIES = {
-    "create_idea": {"title": "A valid title"},
+    "create_idea": {"title": "A valid title", "body": ""},
     "patch_idea": {"title": "A valid title"},
     "vote_on_behalf": {"email": "someone@example.com"},
     "change_status": {"status": "planned"},

@@ -63,10 +63,10 @@ def test_post_idea_with_tags(client, as_):
     db.session.add(Tag(slug="billing", name="Billing"))
     db.session.commit()
     response = client.post("/api/v1/ideas", headers=as_["anna"],
-                           json={"title": "Invoices in PDF", "tags": ["billing"]})
+                           json={"title": "Invoices in PDF", "body": "", "tags": ["billing"]})
     assert response.status_code == 201 and response.json["tags"] == ["billing"]
     response = client.post("/api/v1/ideas", headers=as_["anna"],
-                           json={"title": "Invoices in PDF", "tags": ["nope"]})
+                           json={"title": "Invoices in PDF", "body": "", "tags": ["nope"]})
     assert response.status_code == 422 and set(response.json["fields"]) == {"tags"}
 
 
@@ -77,21 +77,25 @@ def test_post_idea_names_each_invalid_field_and_stores_nothing(client, as_):
     assert set(response.json["fields"]) == {"title", "body", "titel"}
     response = client.post("/api/v1/ideas", headers=as_["anna"], json={"body": "no title"})
     assert response.status_code == 422 and set(response.json["fields"]) == {"title"}
+    response = client.post("/api/v1/ideas", headers=as_["anna"], json={"title": "No body"})
+    assert response.status_code == 422 and set(response.json["fields"]) == {"body"}
     response = client.post("/api/v1/ideas", headers=as_["anna"],
-                           json={"title": "A fine title", "board": "nope"})
+                           json={"title": "A fine title", "body": "", "board": "nope"})
     assert response.status_code == 422 and set(response.json["fields"]) == {"board"}
     # Whitespace passes the schema but not the service's own rule: same shape.
-    response = client.post("/api/v1/ideas", headers=as_["anna"], json={"title": "  a    "})
+    response = client.post("/api/v1/ideas", headers=as_["anna"],
+                           json={"title": "  a    ", "body": ""})
     assert response.status_code == 422 and set(response.json["fields"]) == {"title"}
     assert db.session.scalar(db.select(db.func.count(Idea.id))) == 0
 
 
 def test_post_idea_needs_an_identity_and_an_active_account(client, as_, personas):
-    response = client.post("/api/v1/ideas", json={"title": "Anonymous idea"})
+    response = client.post("/api/v1/ideas", json={"title": "Anonymous idea", "body": ""})
     assert response.status_code == 401 and response.json["error"] == "unauthorized"
     personas["fred"].is_banned = True
     db.session.commit()
-    response = client.post("/api/v1/ideas", headers=as_["fred"], json={"title": "Spam spam"})
+    response = client.post("/api/v1/ideas", headers=as_["fred"],
+                           json={"title": "Spam spam", "body": ""})
     assert response.status_code == 403 and response.json["error"] == "forbidden"
 
 

@@ -37,7 +37,7 @@ def test_the_document_is_valid_openapi_3_1(client):
 def test_the_document_describes_what_the_code_validates(client):
     spec = client.get("/api/v1/openapi.json").json
     idea_in = spec["components"]["schemas"]["IdeaIn"]
-    assert idea_in["required"] == ["title"]
+    assert idea_in["required"] == ["title", "body"]
     assert idea_in["properties"]["title"]["minLength"] == 3
     assert idea_in["additionalProperties"] is False
     created = spec["paths"]["/ideas"]["post"]["responses"]

@@ -41,7 +41,7 @@ def test_session_writes_need_the_csrf_header(client, signed_in, make_idea):
     assert accepted.status_code == 200, accepted.json
     assert accepted.json == {"voted": True, "votes": 2}
     created = client.post("/api/v1/ideas", headers={"X-CSRFToken": signed_in},
-                          json={"title": "From the browser"})
+                          json={"title": "From the browser", "body": ""})
     assert created.status_code == 201 and created.json["author"]["name"] == "Anna"
 
 

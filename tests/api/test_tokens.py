@@ -65,7 +65,8 @@ def test_last_used_time_is_recorded(client, personas):
 
 def test_a_token_names_the_caller_even_beside_a_session(client, auth, personas, as_):
     auth.login("anna@example.com", PASSWORD)
-    response = client.post("/api/v1/ideas", headers=as_["bob"], json={"title": "Bob's idea"})
+    response = client.post("/api/v1/ideas", headers=as_["bob"],
+                           json={"title": "Bob's idea", "body": ""})
     assert response.status_code == 201 and response.json["author"]["name"] == "Bob"
 
 

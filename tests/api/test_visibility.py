@@ -56,7 +56,8 @@ def test_members_see_members_boards_but_not_staff_boards(client, as_, hidden):
     assert client.post(f"/api/v1/ideas/{staff.id}/comments", headers=as_["anna"],
                        json={"body": "hi"}).status_code == 404
     response = client.post("/api/v1/ideas", headers=as_["anna"],
-                           json={"title": "Into the staff board", "board": "staff-only"})
+                           json={"title": "Into the staff board", "body": "",
+                                 "board": "staff-only"})
     assert response.status_code == 422 and set(response.json["fields"]) == {"board"}
 
 

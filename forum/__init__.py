@@ -24,6 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_database(app)
     register_i18n(app)
     register_blueprints(app)
+    register_api(app)
     register_templates(app)
     register_errors(app)
     register_security_headers(app)
@@ -71,7 +72,11 @@ def register_extensions(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str):
         from forum.accounts.models import User
+        from forum.api import auth
 
+        if auth.ignores_session():
+            # An API call with an Authorization header is whoever the token names.
+            return auth.load_user_from_request(None)
         return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
 
@@ -96,6 +101,13 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(ideas)
     app.register_blueprint(accounts)
+
+
+def register_api(app: Flask) -> None:
+    """The JSON API at /api/v1: bearer tokens, CSRF header for sessions, write rate limits."""
+    from forum import api
+
+    api.init_app(app)
 
 
 def register_templates(app: Flask) -> None:

@@ -42,6 +42,28 @@ def create_user(email: str, password: str, role: str, name: str) -> None:
     click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
 
 
+@forum_group.command("create-token")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for (shown on the account page).")
+@with_appcontext
+def create_token(email: str, name: str) -> None:
+    """Print a new API token for that account (only the token, so scripts can capture it)."""
+    from forum.accounts import tokens
+    from forum.accounts.services import find_by_email
+    from forum.errors import DomainError
+
+    owner = find_by_email(email)
+    if owner is None:
+        _fail(f"No account {email}.")
+    try:
+        new = tokens.create_token(owner, name or "Command line")
+    except DomainError as error:
+        _fail(error.message + "".join(f" {f}: {r}" for f, r in error.fields.items()))
+    db.session.commit()
+    click.echo(f"Token {new.token.name!r} for {owner.email}; it is shown only once:", err=True)
+    click.echo(new.secret)
+
+
 @forum_group.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the site already has ideas.")
 @with_appcontext

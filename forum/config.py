@@ -39,6 +39,9 @@ DEFAULTS: dict[str, Any] = {
     # Load balancers in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
     "TRUSTED_PROXIES": 0,
     "RATELIMIT_HEADERS_ENABLED": True,
+    # API writes (flask-limiter syntax); reads are not limited.
+    "API_WRITE_LIMIT_PER_TOKEN": "120 per minute",
+    "API_WRITE_LIMIT_PER_ADDRESS": "300 per minute",
 }
 
 LOCALES = ("en", "fr", "it")

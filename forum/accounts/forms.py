@@ -23,3 +23,8 @@ class SignInForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Keep me signed in"))
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("What is it for?"), validators=[DataRequired(), Length(max=80)],
+                       description=_l("For example “release script” or “support desk”."))

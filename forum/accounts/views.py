@@ -4,13 +4,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, session, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from forum.accounts import services
-from forum.accounts.forms import SignInForm, SignUpForm
+from forum.accounts import services, tokens
+from forum.accounts.forms import SignInForm, SignUpForm, TokenForm
 from forum.accounts.models import User
 from forum.errors import DomainError
 from forum.extensions import db
 from forum.ideas import queries
 from forum.ideas import services as ideas
+from forum.ideas.forms import EmptyForm
 from forum.web import safe_next, show_on_form
 
 bp = Blueprint("accounts", __name__)
@@ -88,3 +89,42 @@ def profile(user_id: int):
 def me():
     return redirect(url_for("accounts.profile", user_id=current_user.id))
 
+
+@bp.route("/account")
+@login_required
+def account():
+    return _account_page(TokenForm())
+
+
+def _account_page(form: TokenForm, new_secret: str | None = None, status: int = 200):
+    return render_template("accounts/account.html", form=form, new_secret=new_secret,
+                           tokens=tokens.tokens_of(current_user), revoke_form=EmptyForm(),
+                           ), status
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_token():
+    form = TokenForm()
+    if form.validate_on_submit():
+        try:
+            new = tokens.create_token(current_user, form.name.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        else:
+            db.session.commit()
+            # Shown in this response only: a flash would keep the secret in the session cookie.
+            return _account_page(TokenForm(formdata=None), new_secret=new.secret)
+    return _account_page(form, status=422)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    token = tokens.revoke_token(current_user, token_id)
+    db.session.commit()
+    flash(_("The token “%(name)s” is revoked: it no longer works.", name=token.name), "success")
+    return redirect(url_for("accounts.account"))

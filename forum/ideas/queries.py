@@ -52,3 +52,12 @@ def ideas_voted_by(user_id: int, boards: Sequence[Board]) -> Select:
             .where(Vote.user_id == user_id, Idea.hidden_at.is_(None),
                    Idea.board_id.in_([b.id for b in boards]))
             .order_by(Vote.created_at.desc()))
+
+
+def statuses() -> Select:
+    """The statuses in use, in workflow order (retired ones are kept only for history)."""
+    return select(Status).where(Status.retired.is_(False)).order_by(Status.position, Status.id)
+
+
+def tags() -> Select:
+    return select(Tag).order_by(Tag.name)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from forum import signals
+from forum.accounts import services as accounts
 from forum.accounts.models import User
 from forum.db import utcnow
 from forum.errors import Conflict, NotAllowed, NotFound, ValidationError
@@ -27,6 +28,7 @@ from forum.ideas.models import (
     StatusChange,
     Subscription,
     SubscriptionLevel,
+    Tag,
     Vote,
     VoteSource,
 )
@@ -35,6 +37,7 @@ from forum.text import clean_input
 TITLE_MIN, TITLE_MAX = 3, 120
 BODY_MAX = 20_000
 COMMENT_MAX = 10_000
+MAX_ID = 2**63 - 1  # the largest signed 64-bit integer: SQLite's INTEGER, PostgreSQL's BIGINT
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -49,7 +52,8 @@ def visible_boards(viewer: User | None) -> list[Board]:
 
 def get_visible_idea(idea_id: int, viewer: User | None) -> Idea:
     """The idea if this person may see it; hidden boards and hidden ideas answer 'not found'."""
-    idea = db.session.get(Idea, idea_id)
+    # A number no database column can hold would raise OverflowError in the driver.
+    idea = db.session.get(Idea, idea_id) if 0 < idea_id <= MAX_ID else None
     if idea is None or not _can_see(idea, viewer):
         raise NotFound(_l("No idea with that number."))
     return idea
@@ -122,7 +126,18 @@ def default_status() -> Status:
     return status
 
 
-def submit_idea(author: User, *, title: str, body: str, board: Board) -> Idea:
+def find_tags(slugs: Iterable[str]) -> list[Tag]:
+    """The tags with these slugs (tags are created by admins; an unknown one is an error)."""
+    wanted = list(dict.fromkeys(slugs))
+    tags = db.session.scalars(select(Tag).where(Tag.slug.in_(wanted))).all() if wanted else []
+    unknown = sorted(set(wanted) - {t.slug for t in tags})
+    if unknown:
+        raise ValidationError("Unknown tag.", {"tags": f"No tag called {', '.join(unknown)}."})
+    return sorted(tags, key=lambda t: t.name)
+
+
+def submit_idea(author: User, *, title: str, body: str, board: Board,
+                tags: list[Tag] | None = None) -> Idea:
     """Post an idea; its author votes for it and follows it."""
     _require_active(author)
     now = utcnow()
@@ -132,6 +147,7 @@ def submit_idea(author: User, *, title: str, body: str, board: Board) -> Idea:
         board=board,
         author=author,
         status=default_status(),
+        tags=list(tags or []),
         created_at=now,
         updated_at=now,
         last_activity_at=now,
@@ -144,8 +160,8 @@ def submit_idea(author: User, *, title: str, body: str, board: Board) -> Idea:
     return idea
 
 
-def edit_idea(idea: Idea, editor: User, *, title: str, body: str, board: Board | None = None
-              ) -> Idea:
+def edit_idea(idea: Idea, editor: User, *, title: str, body: str, board: Board | None = None,
+              tags: list[Tag] | None = None) -> Idea:
     if not workflow.can_edit_idea(is_staff=editor.is_staff, is_author=idea.author_id == editor.id,
                                   staff_has_acted=idea.staff_acted_at is not None):
         raise NotAllowed(_l("You can no longer edit this idea: the team has already acted on it."))
@@ -160,6 +176,9 @@ def edit_idea(idea: Idea, editor: User, *, title: str, body: str, board: Board |
     if board is not None and board.id != idea.board_id:
         changes["board"] = (idea.board.slug, board.slug)
         idea.board = board
+    if tags is not None and {t.id for t in tags} != {t.id for t in idea.tags}:
+        changes["tags"] = ([t.slug for t in idea.tags], [t.slug for t in tags])
+        idea.tags = list(tags)
     if changes:
         idea.updated_at = utcnow()
         if editor.is_staff:
@@ -225,6 +244,59 @@ def withdraw_vote(idea: Idea, voter: User) -> tuple[Idea, bool]:
     db.session.flush()
     signals.vote_withdrawn.send(target, voter=voter)
     return target, True
+
+
+def vote_on_behalf(idea: Idea, email: str, *, source: VoteSource, by: User
+                   ) -> tuple[Idea, Vote, bool]:
+    """Staff record a customer's vote (met at support, sales, or imported). The customer is
+    found by email, or created without a password so they can claim the account later.
+
+    Returns the canonical idea, the customer's vote and whether it was added just now.
+    """
+    if not by.is_staff:
+        raise NotAllowed("Only the team can vote on behalf of a customer.")
+    if source in (VoteSource.WEB, VoteSource.API):
+        raise ValidationError("Say where this vote came from.",
+                              {"source": "Use support, sales or import."})
+    address = accounts.normalise_email(email)
+    voter = accounts.find_by_email(address)
+    if voter is None:
+        voter = accounts.register(email=address, name="", password=None)
+    target, added = cast_vote(idea, voter, source=source, added_by=by)
+    vote = db.session.scalar(
+        select(Vote).where(Vote.user_id == voter.id, Vote.idea_id.in_(group_ids(target)))
+        .order_by(Vote.created_at).limit(1)
+    )
+    return target, vote, added
+
+
+def voters(idea: Idea) -> list[Vote]:
+    """One vote per person who counts in the canonical idea's group, earliest first."""
+    target = canonical(idea)
+    votes = db.session.scalars(
+        select(Vote).where(Vote.idea_id.in_(group_ids(target)))
+        .order_by(Vote.created_at, Vote.id)
+    ).all()
+    seen: set[int] = set()
+    unique = []
+    for vote in votes:
+        if vote.user_id not in seen:
+            seen.add(vote.user_id)
+            unique.append(vote)
+    return unique
+
+
+def merged_ids(ideas: Iterable[Idea]) -> dict[int, list[int]]:
+    """For each idea, the ids of the ideas merged into it, in one query."""
+    ids = [i.id for i in ideas]
+    found: dict[int, list[int]] = {i: [] for i in ids}
+    if ids:
+        for into, merged in db.session.execute(
+            select(Idea.merged_into_id, Idea.id).where(Idea.merged_into_id.in_(ids))
+            .order_by(Idea.id)
+        ):
+            found[into].append(merged)
+    return found
 
 
 def _lock(idea: Idea) -> Idea:

@@ -23,3 +23,18 @@ class SignInForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Keep me signed in"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"), validators=[
+            DataRequired(),
+            Length(min=PASSWORD_MIN, message=_l("Use at least %(min)d characters.")),
+            Length(max=200, message=_l("Use at most %(max)d characters.")),
+        ],
+        description=_l("At least %(n)s characters.", n=PASSWORD_MIN),
+    )

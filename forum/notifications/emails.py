@@ -11,6 +11,7 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +33,9 @@ CONTEXTS: dict[str, Context] = {}
 # Messages about ideas a person follows; each can be stopped with one click.
 NOTIFICATIONS = {"status_changed", "shipped", "comment", "merged", "digest"}
 SATISFACTION_MAX_AGE = 180 * 86400
+# Headers may run to 998 characters (RFC 5322): a long List-Unsubscribe URL must stay one
+# unencoded token, or mail clients cannot use it.
+POLICY = default_policy.clone(max_line_length=998)
 
 
 def email(name: str) -> Callable[[Context], Context]:
@@ -172,7 +176,7 @@ def render(message: OutboxMessage) -> EmailMessage:
         subject = " ".join(render_template(f"{folder}/subject.txt", **context).split())
         text = render_template(f"{folder}/body.txt", **context)
         html = render_template(f"{folder}/body.html", **context)
-    mail = EmailMessage()
+    mail = EmailMessage(policy=POLICY)
     mail["Subject"] = subject
     mail["From"] = formataddr((config["SITE_NAME"], parseaddr(config["MAIL_FROM"])[1]))
     mail["To"] = message.to_address
@@ -182,6 +186,7 @@ def render(message: OutboxMessage) -> EmailMessage:
     if unsubscribe:
         mail["List-Unsubscribe"] = f"<{unsubscribe}>"
         mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    mail.set_content(text)
-    mail.add_alternative(html, subtype="html")
+    # Quoted-printable keeps every line short and 7-bit, whatever the server supports.
+    mail.set_content(text, cte="quoted-printable")
+    mail.add_alternative(html, subtype="html", cte="quoted-printable")
     return mail

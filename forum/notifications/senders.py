@@ -104,7 +104,9 @@ class SMTPSender(Sender):
             raise failure
         handing_over()
         try:
-            code, reply = smtp.data(message.as_bytes())
+            # smtplib sends bytes as they are: the lines must already end in CRLF.
+            code, reply = smtp.data(message.as_bytes(policy=message.policy.clone(
+                linesep="\r\n")))
         except smtplib.SMTPDataError as error:
             self._reset()
             raise _failure(error.smtp_code, error.smtp_error, "DATA") from error

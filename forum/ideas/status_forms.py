@@ -1,14 +1,15 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from forum.ideas.statuses import NAME_MAX
 
-KIND_CHOICES = [("open", _l("Open: waiting for a decision")),
-                ("active", _l("Active: accepted, being worked on")),
-                ("complete", _l("Complete: shipped")),
-                ("closed", _l("Closed: will not be done"))]
+KIND_CHOICES = [SelectChoice("open", _l("Open: waiting for a decision")),
+                SelectChoice("active", _l("Active: accepted, being worked on")),
+                SelectChoice("complete", _l("Complete: shipped")),
+                SelectChoice("closed", _l("Closed: will not be done"))]
 
 
 class StatusChangeForm(FlaskForm):

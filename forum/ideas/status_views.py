@@ -7,6 +7,7 @@ from functools import wraps
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from forum.errors import DomainError
 from forum.extensions import db
@@ -63,7 +64,7 @@ def change(idea_id: int):
     # The preview is a GET (choose a status, see who will be told); confirming is a POST.
     form = (StatusChangeForm() if request.method == "POST"
             else StatusChangeForm(request.args, meta={"csrf": False}))
-    form.status.choices = [(s.slug, _(s.name) + ("" if allowed[s.slug] else " ✕"))
+    form.status.choices = [SelectChoice(s.slug, _(s.name) + ("" if allowed[s.slug] else " ✕"))
                            for s in choices]
     chosen = next((s for s in choices if s.slug == form.status.data), None)
     if request.method == "POST" and form.validate() and chosen is not None:

@@ -125,7 +125,7 @@ def preview(audience: Audience) -> Preview:
     ).one()
     silenced = db.session.scalar(
         select(func.count()).select_from(User).where(
-            User.id.in_(audience.interested), User.id.in_(audience.silenced),
+            User.id.in_(audience.silenced),
             *([User.id != audience.exclude_id] if audience.exclude_id else []))) or 0
     return Preview(voters=row[0], followers=row[1], opted_out=row[2] + silenced,
                    unconfirmed=row[3])

@@ -67,6 +67,7 @@ def change(idea_id: int):
     form.status.choices = [SelectChoice(s.slug, _(s.name) + ("" if allowed[s.slug] else " ✕"))
                            for s in choices]
     chosen = next((s for s in choices if s.slug == form.status.data), None)
+    refused = 0
     if request.method == "POST" and form.validate() and chosen is not None:
         try:
             change = services.change_status(idea, chosen, current_user, note=form.note.data or "",
@@ -74,6 +75,7 @@ def change(idea_id: int):
         except DomainError as error:
             db.session.rollback()
             show_on_form(form, error)
+            refused = error.status_code
         else:
             db.session.commit()
             flash(ngettext_notified(change.notified_count, chosen), "success")
@@ -85,7 +87,7 @@ def change(idea_id: int):
         "ideas/change_status.html", idea=idea, form=form, chosen=chosen, preview=preview,
         allowed=allowed, note_required=chosen is not None and workflow.note_required(chosen.kind),
         shipping=chosen is not None and chosen.kind.value == "complete",
-    ), 422 if form.errors else 200
+    ), refused or (422 if form.errors else 200)
 
 
 def ngettext_notified(count: int, status) -> str:

@@ -128,7 +128,7 @@ def test_forbidden_moves_and_retired_statuses_are_refused(client, auth, personas
     auth.login("pam@example.com")
     response = client.post(f"/ideas/{idea.id}/status", data={"status": "declined",
                                                               "note": "No."})
-    assert response.status_code == 422 and "reopen it first" in response.text
+    assert response.status_code == 409 and "reopen it first" in response.text
     assert db.session.get(Idea, idea.id).status.slug == "shipped"
 
 

@@ -109,6 +109,32 @@ def set_status(idea_id: int, status: str, note: str, by_email: str | None) -> No
                f"({change.notified_count} notified).")
 
 
+@forum_group.command("deliver")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--interval", type=float, default=None,
+              help="Seconds between polls of the outbox (default MAIL_DELIVER_INTERVAL).")
+@with_appcontext
+def deliver(once: bool, interval: float | None) -> None:
+    """Deliver the mail outbox (and queue daily digests when due), with retries."""
+    from flask import current_app
+
+    from forum.notifications import delivery, senders
+
+    sender = senders.from_url(current_app.config["MAIL_URL"])
+    if not once:
+        click.echo(f"Delivering mail through {sender.description}; Ctrl+C to stop.")
+    try:
+        report = delivery.run(sender, once=once,
+                              interval=interval or current_app.config["MAIL_DELIVER_INTERVAL"],
+                              echo=click.echo)
+    except KeyboardInterrupt:
+        return
+    if once and not report.attempted:
+        click.echo("Nothing to deliver.")
+    if once and (report.failed or report.uncertain):
+        sys.exit(1)
+
+
 def main() -> None:
     """The ``forum`` console script: ``forum forum …`` reads oddly, so the verbs sit at the top."""
     from forum import create_app

@@ -148,3 +148,32 @@ def test_the_timeline_shows_every_change_with_its_note_and_reach(client, persona
             < timeline.index("Reopened after"))
     assert timeline.count("2 people notified") == 3
     assert 'data-status="planned"' in timeline and 'data-status="declined"' in timeline
+
+
+PROTECTED = [("get", "/notifications"), ("post", "/notifications/read"),
+             ("get", "/settings/notifications"), ("post", "/settings/notifications"),
+             ("get", "/admin/mail"), ("post", "/admin/mail"), ("post", "/admin/mail/1/retry"),
+             ("get", "/admin/statuses"), ("post", "/admin/statuses"),
+             ("get", "/ideas/{id}/status"), ("post", "/ideas/{id}/status")]
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED)
+def test_anonymous_is_sent_to_sign_in(client, make_idea, method, path):
+    idea = make_idea()
+    response = getattr(client, method)(path.format(id=idea.id))
+    assert response.status_code == 302 and "/signin" in response.headers["Location"]
+
+
+@pytest.fixture
+def csrf_client(app_config, personas):
+    from forum import create_app
+
+    return create_app({**app_config, "WTF_CSRF_ENABLED": True}).test_client()
+
+
+@pytest.mark.parametrize("path", ["/password/forgot", "/notifications/read",
+                                  "/settings/notifications", "/admin/mail",
+                                  "/admin/statuses", "/ideas/1/status"])
+def test_forms_need_a_csrf_token(csrf_client, path):
+    response = csrf_client.post(path, data={"email": "anna@example.com", "status": "planned"})
+    assert response.status_code == 400 and "CSRF" in response.text

@@ -29,14 +29,17 @@ class Audience:
     silenced: Select    # user ids who chose "none"
     exclude_id: int | None
 
-    def told(self) -> Select:
-        """People who get an in-app notice: interested, not silenced, not the actor."""
-        query = (select(User.id).where(User.id.in_(self.interested),
-                                       User.id.not_in(self.silenced),
-                                       User.is_banned.is_(False)))
+    def conditions(self) -> list:
+        """On ``users``: interested, not silenced, not banned, not the actor."""
+        where = [User.id.in_(self.interested), User.id.not_in(self.silenced),
+                 User.is_banned.is_(False)]
         if self.exclude_id is not None:
-            query = query.where(User.id != self.exclude_id)
-        return query
+            where.append(User.id != self.exclude_id)
+        return where
+
+    def told(self) -> Select:
+        """People who get an in-app notice."""
+        return select(User.id).where(*self.conditions())
 
 
 def _silenced(ids: list[int], canonical_id: int) -> Select:
@@ -84,14 +87,12 @@ def mailed_now(audience: Audience, *, shipped: bool = False) -> Select:
     frequencies = ([NotifyFrequency.IMMEDIATELY, NotifyFrequency.DAILY] if shipped
                    else [NotifyFrequency.IMMEDIATELY])
     return (select(User.id, User.email)
-            .where(User.id.in_(audience.told()), User.notify_frequency.in_(frequencies),
+            .where(*audience.conditions(), User.notify_frequency.in_(frequencies),
                    User.email_confirmed_at.is_not(None)))
 
 
-def digest_later(shipped: bool) -> object:
-    """SQL truth value: this person reads it in tomorrow's digest instead of now."""
-    if shipped:
-        return False
+def reads_digest():
+    """SQL truth value on ``users``: this person reads non-urgent news in the daily digest."""
     return and_(User.notify_frequency == NotifyFrequency.DAILY,
                 User.email_confirmed_at.is_not(None))
 

@@ -18,7 +18,6 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
-    case,
     func,
     insert,
     literal,
@@ -45,19 +44,20 @@ from forum.notifications.recipients import Audience
 # --- fan-out ------------------------------------------------------------------------------
 
 
-def notify_status_change(change: StatusChange, by: User | None) -> recipients.Preview:
-    """Tell the people who follow the idea (and, for shipped, every voter of its group)."""
+def notify_status_change(change: StatusChange, by: User | None) -> int:
+    """Tell the people who follow the idea (and, for shipped, every voter of its group);
+    record in the history how many will hear by email, now or in their digest."""
     idea = db.session.get(Idea, change.idea_id)
     shipped = change.to_status.kind == StatusKind.COMPLETE
     audience = recipients.for_status_change(idea, shipped=shipped, exclude=by)
-    figures = recipients.preview(audience)
     kind = NoticeKind.SHIPPED if shipped else NoticeKind.STATUS_CHANGED
-    _insert_notices(audience, kind, idea.id, shipped=shipped, status_change_id=change.id)
-    _insert_messages(audience, kind.value, idea.id, {"status_change_id": change.id},
-                     shipped=shipped)
-    change.notified_count = figures.notified
+    in_digest = _insert_notices(audience, kind, idea.id, shipped=shipped,
+                                status_change_id=change.id)
+    mailed = _insert_messages(audience, kind.value, idea.id, {"status_change_id": change.id},
+                              shipped=shipped)
+    change.notified_count = mailed + in_digest
     db.session.flush()
-    return figures
+    return change.notified_count
 
 
 def notify_comment(comment: Comment, idea: Idea, author: User) -> None:
@@ -82,28 +82,37 @@ def preview_status_change(idea: Idea, to_kind: StatusKind, by: User | None
     return recipients.preview(audience)
 
 
+_NOTICE_COLUMNS = ["user_id", "kind", "idea_id", "status_change_id", "comment_id",
+                   "merged_idea_id", "digest_pending", "created_at"]
+
+
 def _insert_notices(audience: Audience, kind: NoticeKind, idea_id: int, *, shipped: bool = False,
                     status_change_id: int | None = None, comment_id: int | None = None,
-                    merged_idea_id: int | None = None) -> None:
-    told = audience.told().subquery()
-    pending = recipients.digest_later(shipped)
-    rows = select(
-        User.id,
-        literal(kind.value, String),
-        literal(idea_id, Integer),
-        literal(status_change_id, Integer),
-        literal(comment_id, Integer),
-        literal(merged_idea_id, Integer),
-        case((pending, True), else_=False) if pending is not False else literal(False, Boolean),
-        literal(utcnow(), UTCDateTime()),
-    ).where(User.id.in_(select(told.c.id)))
-    db.session.execute(insert(Notification).from_select(
-        ["user_id", "kind", "idea_id", "status_change_id", "comment_id", "merged_idea_id",
-         "digest_pending", "created_at"], rows))
+                    merged_idea_id: int | None = None) -> int:
+    """One notice per person told; returns how many of them read it in their digest."""
+    now = utcnow()
+
+    def rows(digest: bool, *where) -> Select:
+        return select(
+            User.id, literal(kind.value, String), literal(idea_id, Integer),
+            literal(status_change_id, Integer), literal(comment_id, Integer),
+            literal(merged_idea_id, Integer), literal(digest, Boolean),
+            literal(now, UTCDateTime()),
+        ).where(*audience.conditions(), *where)
+
+    if shipped:  # shipped news is mailed at once to digest readers too
+        db.session.execute(insert(Notification).from_select(_NOTICE_COLUMNS, rows(False)))
+        return 0
+    digest = recipients.reads_digest()
+    db.session.execute(insert(Notification).from_select(_NOTICE_COLUMNS, rows(False, ~digest)))
+    result = db.session.execute(insert(Notification).from_select(_NOTICE_COLUMNS,
+                                                                 rows(True, digest)))
+    return result.rowcount or 0
 
 
 def _insert_messages(audience: Audience, template: str, idea_id: int, params: dict[str, Any],
-                     *, shipped: bool = False) -> None:
+                     *, shipped: bool = False) -> int:
+    """One outbox row per person emailed now; returns how many."""
     mailed = recipients.mailed_now(audience, shipped=shipped).subquery()
     now = utcnow()
     rows = select(
@@ -119,9 +128,10 @@ def _insert_messages(audience: Audience, template: str, idea_id: int, params: di
         literal("", String),
         literal(now, UTCDateTime()),
     )
-    db.session.execute(insert(OutboxMessage).from_select(
+    result = db.session.execute(insert(OutboxMessage).from_select(
         ["template", "to_address", "user_id", "idea_id", "params", "state", "attempts",
          "next_attempt_at", "last_error", "subject", "created_at"], rows))
+    return result.rowcount or 0
 
 
 def enqueue(template: str, *, to: str, user: User | None = None, idea: Idea | None = None,

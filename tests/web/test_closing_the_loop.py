@@ -92,7 +92,7 @@ def test_forged_and_other_purpose_tokens_are_refused(app, client, personas, make
     deliver(app)
     link = answer_links(mails_to(inbox, "anna@example.com")[0])["yes"]
     token = path_of(link).split("/")[2]
-    payload, _, signature = token.partition(".")
+    _payload, _, signature = token.partition(".")
     # Fred swaps in his own id: the signature no longer matches.
     import base64
     import json

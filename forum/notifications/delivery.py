@@ -83,6 +83,13 @@ def backoff(attempts: int) -> timedelta:
 
 
 def recover_expired(now: datetime) -> int:
+    """Release the rows of vanished deliverers, and commit."""
+    released = release_expired(now)
+    db.session.commit()
+    return released
+
+
+def release_expired(now: datetime) -> int:
     """Rows whose deliverer vanished: back to pending if never handed over, else uncertain."""
     expired = (OutboxMessage.state == MailState.SENDING) & (OutboxMessage.lease_until < now)
     back = db.session.execute(
@@ -96,7 +103,6 @@ def recover_expired(now: datetime) -> int:
                 last_error="the deliverer stopped while handing the message to the server; "
                            "it may have arrived, so it is not resent automatically")
         .execution_options(synchronize_session=False)).rowcount
-    db.session.commit()
     return (back or 0) + (held or 0)
 
 

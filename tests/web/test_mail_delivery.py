@@ -304,3 +304,19 @@ def test_the_send_log_is_for_staff(client, auth, personas):
     auth.login("fred@example.com")
     assert client.get("/admin/mail").status_code == 403
     assert client.post("/admin/mail", data={"to": "x@example.com"}).status_code == 403
+
+
+def test_check_reports_a_stalled_deliverer_and_fix_releases_it(app, runner, personas,
+                                                                make_idea):
+    message = _one_message(personas, make_idea)
+    row = db.session.get(OutboxMessage, message.id)
+    row.state, row.phase = MailState.SENDING, MailPhase.CLAIMED
+    row.lease_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    result = runner.invoke(args=["forum", "check"])
+    assert result.exit_code == 1
+    assert f"outbox message {message.id}: its deliverer stopped while sending" in result.output
+    assert runner.invoke(args=["forum", "check", "--fix"]).exit_code == 0
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, message.id).state == MailState.PENDING
+    assert runner.invoke(args=["forum", "check"]).exit_code == 0

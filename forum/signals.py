@@ -34,6 +34,9 @@ ideas_merged = _signals.signal("ideas-merged")
 user_signed_up = _signals.signal("user-signed-up")
 """sender: the User who just signed up themselves. Receiver: notifications (confirmation mail)."""
 
+confirmation_requested = _signals.signal("confirmation-requested")
+"""sender: the User who asked for a new address-confirmation link. Receiver: notifications."""
+
 password_reset_requested = _signals.signal("password-reset-requested")
 """sender: the User whose address was entered on the reset form. Receiver: notifications."""
 

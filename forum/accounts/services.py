@@ -80,6 +80,12 @@ def sign_up(*, email: str, name: str, password: str, locale: str | None = None) 
     return user
 
 
+def request_confirmation(user: User) -> None:
+    """Another confirmation link, for someone whose first one expired or went missing."""
+    if user.email_confirmed_at is None:
+        signals.confirmation_requested.send(user)
+
+
 def confirm_token(user: User) -> str:
     return tokens.make("confirm-email", {"u": user.id, "e": user.email})
 

@@ -27,8 +27,12 @@ def on_signed_up(user: User, **_: Any) -> None:
     services.enqueue("confirm_email", to=user.email, user=user)
 
 
+def on_confirmation_requested(user: User, **_: Any) -> None:
+    services.queue_account_mail("confirm_email", user)
+
+
 def on_password_reset_requested(user: User, **_: Any) -> None:
-    services.queue_password_reset(user)
+    services.queue_account_mail("password_reset", user)
 
 
 def connect() -> None:
@@ -38,3 +42,4 @@ def connect() -> None:
     signals.ideas_merged.connect(on_ideas_merged)
     signals.user_signed_up.connect(on_signed_up)
     signals.password_reset_requested.connect(on_password_reset_requested)
+    signals.confirmation_requested.connect(on_confirmation_requested)

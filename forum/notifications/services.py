@@ -24,6 +24,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.orm import selectinload
 
 from forum.accounts.models import NotifyFrequency, User
 from forum.db import UTCDateTime, utcnow
@@ -144,15 +145,16 @@ def enqueue(template: str, *, to: str, user: User | None = None, idea: Idea | No
     return message
 
 
-def queue_password_reset(user: User) -> OutboxMessage | None:
-    """At most one reset email per person per PASSWORD_RESET_INTERVAL seconds."""
+def queue_account_mail(template: str, user: User) -> OutboxMessage | None:
+    """A reset or confirmation link, at most once per person per PASSWORD_RESET_INTERVAL
+    seconds, so that a form cannot be used to flood someone's inbox."""
     since = utcnow() - timedelta(seconds=current_app.config["PASSWORD_RESET_INTERVAL"])
     recent = db.session.scalar(select(OutboxMessage.id).where(
-        OutboxMessage.user_id == user.id, OutboxMessage.template == "password_reset",
+        OutboxMessage.user_id == user.id, OutboxMessage.template == template,
         OutboxMessage.created_at >= since).limit(1))
     if recent is not None:
         return None
-    return enqueue("password_reset", to=user.email, user=user)
+    return enqueue(template, to=user.email, user=user)
 
 
 # --- digests ------------------------------------------------------------------------------
@@ -203,6 +205,9 @@ def unread_count(user: User) -> int:
 
 def notices_of(user: User) -> Select:
     return (select(Notification).where(Notification.user_id == user.id)
+            .options(selectinload(Notification.status_change).joinedload(StatusChange.to_status),
+                     selectinload(Notification.comment).joinedload(Comment.author),
+                     selectinload(Notification.merged_idea))
             .order_by(Notification.created_at.desc(), Notification.id.desc()))
 
 

@@ -69,6 +69,19 @@ def preferences():
                            ), 422 if form.errors else 200
 
 
+@bp.post("/settings/confirm")
+@login_required
+def resend_confirmation():
+    from forum.accounts.services import request_confirmation
+
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    request_confirmation(current_user)
+    db.session.commit()
+    flash(_("We sent you a new link: follow it to confirm your address."), "info")
+    return redirect(url_for("notifications.preferences"))
+
+
 # --- unsubscribe (no sign-in: the signed token is the authentication) ---------------------
 
 

@@ -369,3 +369,57 @@ def test_mail_url_is_parsed(app):
     assert senders.from_url("smtps://mail.example.org").port == 465
     with pytest.raises(ValueError, match="FORUM_MAIL_URL"):
         senders.from_url("carrier-pigeon://coop")
+
+
+@pytest.fixture
+def strict_client(app_config, personas):
+    """CSRF and rate limits on, as in production."""
+    from forum import create_app
+
+    strict = create_app({**app_config, "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": True,
+                         "PASSWORD_RESET_RATE_LIMIT": "2 per hour"})
+    return strict.test_client()
+
+
+def test_one_click_unsubscribe_needs_no_session_and_no_csrf_token(strict_client, personas,
+                                                                  make_idea):
+    idea = make_idea(author=personas["bob"])
+    bob_id, idea_id = personas["bob"].id, idea.id
+    db.session.rollback()  # end our read transaction: the other app writes to the same file
+    token = tokens.make("unsubscribe", {"u": bob_id, "i": idea_id})
+    response = strict_client.post(f"/unsubscribe/{token}",
+                                  data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert services.subscription_level(idea, personas["bob"]) == SubscriptionLevel.NONE
+    # The digest's link stops all email.
+    token = tokens.make("unsubscribe", {"u": bob_id, "i": None})
+    db.session.rollback()
+    strict_client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})
+    db.session.expire_all()
+    assert db.session.get(User, personas["bob"].id).notify_frequency == NotifyFrequency.NEVER
+
+
+def test_the_reset_form_is_rate_limited(strict_client):
+    page = strict_client.get("/password/forgot").text
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    codes = [strict_client.post("/password/forgot", data={
+        "email": "anna@example.com", "csrf_token": csrf}).status_code for _ in range(3)]
+    assert codes == [302, 302, 429]
+
+
+def test_an_unconfirmed_person_can_ask_for_a_new_link(app, client, auth, personas, inbox):
+    client.post("/signup", data={"name": "Nora", "email": "nora@example.com",
+                                 "password": "nora's password"})
+    assert "is not confirmed yet" in client.get("/settings/notifications").text
+    client.post("/settings/confirm")  # within a minute of the first: not sent again
+    assert db.session.scalar(db.select(db.func.count(OutboxMessage.id))) == 1
+    db.session.execute(db.update(OutboxMessage).values(
+        created_at=utcnow() - timedelta(minutes=5)))
+    db.session.commit()
+    client.post("/settings/confirm")
+    deliver(app)
+    assert [m["Subject"] for m in inbox] == ["Confirm your address for Feedback"] * 2
+    auth.logout()
+    auth.login("anna@example.com")
+    assert "is not confirmed yet" not in client.get("/settings/notifications").text

@@ -150,6 +150,9 @@ def _deliver_one(sender: Sender, message: OutboxMessage, clock: Clock, report: R
         report.errors.append(f"{message_id}: cannot render: {error!r}")
         return
     subject = str(email["Subject"])[:200]
+    # No transaction stays open while we talk to the mail server: on SQLite a transaction of
+    # this process holds the write lock, and the server may take seconds to answer.
+    db.session.commit()
 
     def handing_over() -> None:
         db.session.execute(

@@ -320,3 +320,30 @@ def test_check_reports_a_stalled_deliverer_and_fix_releases_it(app, runner, pers
     db.session.expire_all()
     assert db.session.get(OutboxMessage, message.id).state == MailState.PENDING
     assert runner.invoke(args=["forum", "check"]).exit_code == 0
+
+
+def test_the_deliverer_holds_no_database_lock_while_the_server_answers(
+        app, personas, make_idea, smtp_server):
+    import sqlite3
+
+    _one_message(personas, make_idea)
+    database = app.config["DATABASE_URL"].removeprefix("sqlite:///")
+    writes: list[bool] = []
+
+    async def slow_rcpt(server, session, envelope, address, rcpt_options):
+        # While the deliverer waits for this answer, the site must still be able to write.
+        other = sqlite3.connect(database, timeout=0.5, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            writes.append(True)
+        except sqlite3.OperationalError:
+            writes.append(False)
+        finally:
+            other.close()
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    smtp_server.handle_RCPT = slow_rcpt
+    assert deliver(app).sent == 1
+    assert writes == [True]

@@ -83,8 +83,11 @@ def check(fix: bool) -> None:
 @click.argument("status")
 @click.option("--note", default="", help="Public note shown to voters.")
 @click.option("--by", "by_email", default=None, help="Staff email the change is recorded under.")
+@click.option("--release-notes", default="",
+              help="When shipping: published on the changelog, linked to the idea.")
 @with_appcontext
-def set_status(idea_id: int, status: str, note: str, by_email: str | None) -> None:
+def set_status(idea_id: int, status: str, note: str, by_email: str | None,
+               release_notes: str) -> None:
     """Engineering's status update from scripts and CI."""
     from forum.accounts.services import find_by_email
     from forum.errors import DomainError
@@ -101,7 +104,7 @@ def set_status(idea_id: int, status: str, note: str, by_email: str | None) -> No
             _fail(f"No account {by_email}.")
     try:
         change = services.change_status(idea, services.find_status(status), by, note=note,
-                                        via="cli")
+                                        via="cli", release_notes=release_notes)
     except DomainError as error:
         _fail(error.message + "".join(f" {f}: {r}" for f, r in error.fields.items()))
     db.session.commit()

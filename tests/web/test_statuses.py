@@ -177,3 +177,14 @@ def csrf_client(app_config, personas):
 def test_forms_need_a_csrf_token(csrf_client, path):
     response = csrf_client.post(path, data={"email": "anna@example.com", "status": "planned"})
     assert response.status_code == 400 and "CSRF" in response.text
+
+
+def test_status_colours_reach_the_pages_through_a_stylesheet(client, auth, personas):
+    auth.login("ada@example.com")
+    planned = status("planned")
+    client.post(f"/admin/statuses/{planned.id}", data={"name": "Planned", "color": "#abcdef",
+                                                       "on_roadmap": "y"})
+    css = client.get("/statuses.css")
+    assert css.content_type.startswith("text/css")
+    assert '[data-status="planned"]{--status-color:#abcdef}' in css.text
+    assert 'href="/statuses.css"' in client.get("/").text

@@ -123,7 +123,10 @@ def deliver(once: bool, interval: float | None) -> None:
 
     from forum.notifications import delivery, senders
 
-    sender = senders.from_url(current_app.config["MAIL_URL"])
+    try:
+        sender = senders.from_url(current_app.config["MAIL_URL"])
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     if not once:
         click.echo(f"Delivering mail through {sender.description}; Ctrl+C to stop.")
     try:

@@ -43,10 +43,13 @@ translations: install ## extract messages and update the fr/it catalogues (then 
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --no-location \
 	  -i forum/translations/messages.pot -d forum/translations >/dev/null
 
-run: install ## migrate, load the demo data on first start, serve on http://127.0.0.1:5000
+run: install ## migrate, load the demo data on first start, serve on http://127.0.0.1:5000 and deliver mail
 	$(FLASK) db upgrade
 	$(FLASK) forum seed-demo --if-empty
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@# The mail deliverer runs beside the dev server and stops with it (Ctrl+C stops both).
+	@$(FLASK) forum deliver & deliverer=$$!; \
+	  trap 'kill $$deliverer 2>/dev/null; wait $$deliverer 2>/dev/null' EXIT INT TERM; \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 browser-deps: ## install Debian's Chromium for the browser tests (as root)
 	@if ! command -v chromium >/dev/null; then \

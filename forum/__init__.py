@@ -23,6 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_database(app)
     register_i18n(app)
+    register_receivers(app)
     register_blueprints(app)
     register_api(app)
     register_templates(app)
@@ -94,13 +95,28 @@ def register_i18n(app: Flask) -> None:
     i18n.init_app(app)
 
 
+def register_receivers(app: Flask) -> None:
+    """Modules that react to forum.signals (notifications, changelog)."""
+    from forum.changelog import services as changelog
+    from forum.notifications import receivers as notifications
+
+    notifications.connect()
+    changelog.connect()
+
+
 def register_blueprints(app: Flask) -> None:
     """The web areas."""
     from forum.accounts.views import bp as accounts
+    from forum.changelog.views import bp as changelog
+    from forum.ideas.status_views import bp as statuses
     from forum.ideas.views import bp as ideas
+    from forum.notifications.views import bp as notifications
 
     app.register_blueprint(ideas)
     app.register_blueprint(accounts)
+    app.register_blueprint(statuses)
+    app.register_blueprint(notifications)
+    app.register_blueprint(changelog)
 
 
 def register_api(app: Flask) -> None:

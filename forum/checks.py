@@ -15,7 +15,7 @@ TRENDING_TOLERANCE = 1e-6
 
 
 def run(*, fix: bool = False) -> list[str]:
-    return [*_vote_counts(fix), *_comment_counts(fix), *_merge_chains()]
+    return [*_vote_counts(fix), *_comment_counts(fix), *_merge_chains(), *_stalled_mail(fix)]
 
 
 def _vote_counts(fix: bool) -> list[str]:
@@ -69,3 +69,22 @@ def _merge_chains() -> list[str]:
     ).all()
     return [f"idea {child}: merged into {mid}, itself merged (chain not flattened)"
             for child, mid in chained]
+
+
+def _stalled_mail(fix: bool) -> list[str]:
+    """Outbox rows claimed by a deliverer that stopped: its lease ran out unreleased."""
+    from forum.db import utcnow
+    from forum.notifications.delivery import release_expired
+    from forum.notifications.models import MailState, OutboxMessage
+
+    now = utcnow()
+    stalled = db.session.execute(
+        select(OutboxMessage.id, OutboxMessage.phase).where(
+            OutboxMessage.state == MailState.SENDING, OutboxMessage.lease_until < now)
+    ).all()
+    problems = [f"outbox message {message_id}: its deliverer stopped while "
+                f"{'handing it to the server' if phase and phase.value == 'handed' else 'sending'}"
+                for message_id, phase in stalled]
+    if fix and stalled:
+        release_expired(now)
+    return problems

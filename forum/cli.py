@@ -105,8 +105,11 @@ def check(fix: bool) -> None:
 @click.argument("status")
 @click.option("--note", default="", help="Public note shown to voters.")
 @click.option("--by", "by_email", default=None, help="Staff email the change is recorded under.")
+@click.option("--release-notes", default="",
+              help="When shipping: published on the changelog, linked to the idea.")
 @with_appcontext
-def set_status(idea_id: int, status: str, note: str, by_email: str | None) -> None:
+def set_status(idea_id: int, status: str, note: str, by_email: str | None,
+               release_notes: str) -> None:
     """Engineering's status update from scripts and CI."""
     from forum.accounts.services import find_by_email
     from forum.errors import DomainError
@@ -123,12 +126,41 @@ def set_status(idea_id: int, status: str, note: str, by_email: str | None) -> No
             _fail(f"No account {by_email}.")
     try:
         change = services.change_status(idea, services.find_status(status), by, note=note,
-                                        via="cli")
+                                        via="cli", release_notes=release_notes)
     except DomainError as error:
         _fail(str(error) + "".join(f" {f}: {r}" for f, r in error.fields.items()))
     db.session.commit()
     click.echo(f"Idea {change.idea_id} is now {change.to_status.slug} "
                f"({change.notified_count} notified).")
+
+
+@forum_group.command("deliver")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--interval", type=float, default=None,
+              help="Seconds between polls of the outbox (default MAIL_DELIVER_INTERVAL).")
+@with_appcontext
+def deliver(once: bool, interval: float | None) -> None:
+    """Deliver the mail outbox (and queue daily digests when due), with retries."""
+    from flask import current_app
+
+    from forum.notifications import delivery, senders
+
+    try:
+        sender = senders.from_url(current_app.config["MAIL_URL"])
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    if not once:
+        click.echo(f"Delivering mail through {sender.description}; Ctrl+C to stop.")
+    try:
+        report = delivery.run(sender, once=once,
+                              interval=interval or current_app.config["MAIL_DELIVER_INTERVAL"],
+                              echo=click.echo)
+    except KeyboardInterrupt:
+        return
+    if once and not report.attempted:
+        click.echo("Nothing to deliver.")
+    if once and (report.failed or report.uncertain):
+        sys.exit(1)
 
 
 def main() -> None:

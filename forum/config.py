@@ -24,6 +24,15 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,  # None: generated into instance/ (refused when ENV is production)
     "ENV": "development",
     "IDEAS_PER_PAGE": 20,
+    # Mail delivery (see forum.notifications.delivery for the guarantee these serve).
+    "MAIL_DELIVER_INTERVAL": 2,        # seconds between outbox polls of `flask forum deliver`
+    "MAIL_LEASE_SECONDS": 300,         # how long a claimed message belongs to one deliverer
+    "MAIL_RETRY_BASE_SECONDS": 30,     # first back-off; doubles each attempt
+    "MAIL_RETRY_MAX_SECONDS": 6 * 3600,
+    "MAIL_MAX_ATTEMPTS": 12,           # about a day and a half of retries, then "failed"
+    "DIGEST_HOUR": 8,                  # UTC hour at which daily digests go out
+    "PASSWORD_RESET_INTERVAL": 60,     # at most one reset email per person per this many seconds
+    "PASSWORD_RESET_RATE_LIMIT": "10 per hour",  # per client address, on the request form
     # werkzeug's scrypt defaults (N=2**15); the test suite lowers the cost to stay fast.
     "PASSWORD_HASH_METHOD": "scrypt",
     # 1 MiB is far above any idea or comment and keeps hostile uploads cheap to refuse.

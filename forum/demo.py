@@ -126,6 +126,19 @@ COMMENTS = [
     "This would be great for our agency.",
     "Same request from three of our clients this month.",
 ]
+# Shipped demo ideas publish these on the changelog.
+RELEASE_NOTES = {
+    "Dark mode": "The app now follows your system's **dark** setting, or choose a theme under "
+                 "*Settings → Appearance*.",
+    "Templates for projects": "Save any project as a template and start new client projects "
+                              "from it, tasks and all.",
+    "Markdown in task descriptions": "Headings, lists, links and code blocks now render in "
+                                     "task descriptions.",
+    "Mention teammates in comments": "Type `@` and a name to notify a teammate.",
+    "Push notifications for mentions": "The mobile apps tell you when someone mentions you.",
+    "Slack integration": "Connect a Slack channel under *Integrations* to post task updates.",
+    "Public REST API": "Read and write tasks from your own scripts: see the API documentation.",
+}
 NOTES = {
     "declined": "Thanks for all the votes. Time tracking is better served by dedicated tools; "
                 "we integrate with them instead.",
@@ -158,7 +171,8 @@ def load() -> int:
             services.post_comment(idea, rng.choice(customers), text)
         if status != "open":
             services.change_status(idea, services.find_status(status), staff,
-                                   note=NOTES.get(status, ""), via="web")
+                                   note=NOTES.get(status, ""), via="web",
+                                   release_notes=RELEASE_NOTES.get(title, ""))
         created += 1
     db.session.flush()
     return created

@@ -23,12 +23,30 @@ def exact(value: datetime | None) -> str:
     return format_datetime(value, "medium") if value else ""
 
 
+def atom_date(value: datetime | None) -> str:
+    """RFC 3339, as Atom wants; an empty feed is as old as the epoch."""
+    return (value or datetime(1970, 1, 1, tzinfo=UTC)).astimezone(UTC).isoformat()
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         markdown=render_markdown, excerpt=excerpt, when=when, exact=exact, slugify=slugify,
+        atom_date=atom_date,
     )
     app.jinja_env.globals.update(language_names=LANGUAGE_NAMES, voting_open=voting_open)
 
     @app.context_processor
     def site():
-        return {"site_name": current_app.config["SITE_NAME"], "locale": str(get_locale())}
+        return {"site_name": current_app.config["SITE_NAME"], "locale": str(get_locale()),
+                "unread_notifications": _unread}
+
+
+def _unread() -> int:
+    """The bell's figure; a function so that only pages that show the header pay the query."""
+    from flask_login import current_user
+
+    from forum.notifications.services import unread_count
+
+    if current_user and current_user.is_authenticated:
+        return unread_count(current_user)
+    return 0

@@ -191,3 +191,80 @@ def no_drift(app):
 
     db.session.rollback()
     assert checks.run() == []
+
+
+# --- mail: a real SMTP server on loopback -------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class SMTPServer:
+    """aiosmtpd on a free loopback port. ``refuse`` answers 421 to DATA (a server that is up
+    but not accepting); ``stop``/``start`` take it off and back on the network."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.messages: list = []
+        self.refuse = False
+        self._controller = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}?timeout=5"
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        from email import message_from_bytes
+        from email.policy import default
+
+        if self.refuse:
+            return "421 4.3.2 Service not available, try again later"
+        message = message_from_bytes(envelope.content, policy=default)
+        message.envelope_to = list(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 2.0.0 OK"
+
+    def start(self) -> SMTPServer:
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def smtp_server():
+    server = SMTPServer().start()
+    yield server
+    server.stop()
+
+
+def deliver(app, *, clock=None, sender=None):
+    """One pass of the deliverer with the configured sender (what `flask forum deliver
+    --once` does)."""
+    from forum.db import utcnow
+    from forum.notifications import delivery, senders
+
+    sender = sender or senders.from_url(app.config["MAIL_URL"])
+    return delivery.deliver_due(sender, clock=clock or utcnow)
+
+
+def text_of(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def html_of(message) -> str:
+    return message.get_body(("html",)).get_content()

@@ -38,6 +38,9 @@ class User(UserMixin, db.Model):
     notify_frequency: Mapped[NotifyFrequency] = mapped_column(
         str_enum(NotifyFrequency, "notify_frequency"), default=NotifyFrequency.IMMEDIATELY
     )
+    # Set when the person proved the address is theirs (or an operator created the account);
+    # notification email goes only to confirmed addresses.
+    email_confirmed_at: Mapped[datetime | None]
     is_banned: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None]

@@ -1,14 +1,29 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from forum.accounts import services, tokens
-from forum.accounts.forms import SignInForm, SignUpForm, TokenForm
+from forum.accounts.forms import (
+    ForgotPasswordForm,
+    ResetPasswordForm,
+    SignInForm,
+    SignUpForm,
+    TokenForm,
+)
 from forum.accounts.models import User
 from forum.errors import DomainError
-from forum.extensions import db
+from forum.extensions import db, limiter
 from forum.ideas import queries
 from forum.ideas import services as ideas
 from forum.ideas.forms import EmptyForm
@@ -30,8 +45,8 @@ def sign_up():
     form = SignUpForm()
     if form.validate_on_submit():
         try:
-            user = services.register(email=form.email.data, name=form.name.data,
-                                     password=form.password.data)
+            user = services.sign_up(email=form.email.data, name=form.name.data,
+                                    password=form.password.data)
         except DomainError as error:
             db.session.rollback()
             show_on_form(form, error)
@@ -39,6 +54,8 @@ def sign_up():
             db.session.commit()
             _start_session(user, remember=False)
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
+            flash(_("We sent you an email: follow its link to confirm your address and "
+                    "receive news about the ideas you follow."), "info")
             return redirect(safe_next(url_for("ideas.index")))
     return render_template("accounts/sign_up.html", form=form), 422 if form.errors else 200
 
@@ -128,3 +145,47 @@ def revoke_token(token_id: int):
     db.session.commit()
     flash(_("The token “%(name)s” is revoked: it no longer works.", name=token.name), "success")
     return redirect(url_for("accounts.account"))
+
+
+def _reset_rate_limit() -> str:
+    return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_reset_rate_limit, methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        # The same answer whether or not the address has an account here.
+        flash(_("If an account uses that address, we have sent it a link to choose a new "
+                "password. The link works for one hour."), "info")
+        return redirect(url_for("accounts.sign_in"))
+    return render_template("accounts/forgot.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    services.user_for_reset(token)  # an expired or used link says so before any typing
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.reset_password(token, form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        else:
+            db.session.commit()
+            _start_session(user, remember=False)
+            flash(_("Your new password is set, and you are signed in."), "success")
+            return redirect(url_for("ideas.index"))
+    return render_template("accounts/reset.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/confirm/<token>")
+def confirm_email(token: str):
+    services.confirm_email(token)
+    db.session.commit()
+    flash(_("Thank you: your address is confirmed."), "success")
+    return redirect(url_for("ideas.index"))

@@ -432,12 +432,17 @@ def find_status(slug: str) -> Status:
 
 
 def change_status(idea: Idea, status: Status, by: User | None, *, note: str = "",
-                  via: str = "web") -> StatusChange:
-    """Move the canonical idea to ``status`` by the workflow's rules; append to its history."""
+                  via: str = "web", release_notes: str = "") -> StatusChange:
+    """Move the canonical idea to ``status`` by the workflow's rules; append to its history.
+
+    Receivers of ``status_changed`` tell the followers and voters (and record how many in
+    ``notified_count``) and publish ``release_notes`` as a changelog entry when shipping."""
     if by is not None and not by.is_staff:
         raise NotAllowed(_l("Only the team can change an idea’s status."))
     target = _lock(idea)
     note = clean_input(note or "")
+    if status.retired:
+        raise ValidationError("This status is retired.", {"status": "Choose another status."})
     if status.id == target.status_id:
         raise Conflict(_l("The idea is already %(status)s.", status=status_label(status)))
     if not workflow.can_move(target.status.kind, status.kind):
@@ -454,5 +459,6 @@ def change_status(idea: Idea, status: Status, by: User | None, *, note: str = ""
     target.last_activity_at = now
     target.staff_acted_at = target.staff_acted_at or now
     db.session.flush()
-    signals.status_changed.send(target, change=change, by=by)
+    signals.status_changed.send(target, change=change, by=by,
+                                release_notes=clean_input(release_notes or ""))
     return change

@@ -90,6 +90,12 @@ def show(idea_id: int, slug: str | None = None):
     return _render_idea(idea, CommentForm())
 
 
+def satisfaction_summary(idea) -> dict | None:
+    from forum.changelog.services import summaries
+
+    return summaries([idea.id]).get(idea.id)
+
+
 def _render_idea(idea, comment_form: CommentForm, status: int = 200):
     viewer = _viewer()
     target = services.canonical(idea)
@@ -101,6 +107,7 @@ def _render_idea(idea, comment_form: CommentForm, status: int = 200):
         voting_open=workflow.voting_open(target.status.kind),
         comments=services.visible_comments(target, viewer),
         history=services.status_history(target),
+        satisfaction_summary=satisfaction_summary(target),
         subscription=services.subscription_level(target, viewer),
         can_edit=viewer is not None and workflow.can_edit_idea(
             is_staff=viewer.is_staff, is_author=idea.author_id == viewer.id,

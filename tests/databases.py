@@ -20,8 +20,11 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+
+import pytest
 
 from tests.processes import free_port
 
@@ -278,3 +281,47 @@ def open_template(folder: Path) -> SQLiteTemplate | PostgresTemplate:
     except BaseException:
         cluster.stop()
         raise
+
+
+# pytest fixtures and hooks (this module is a plugin of tests/conftest.py)
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory):
+    """The database under test (FORUM_TEST_DATABASE: sqlite, or postgres), upgraded once with
+    `flask db upgrade`'s code into a template, once per run."""
+    from tests.conftest import skip_or_fail
+
+    try:
+        template = open_template(tmp_path_factory.mktemp("template"))
+    except Unavailable as error:
+        skip_or_fail(f"PostgreSQL run: {error}")
+    yield template
+    template.close()
+
+
+@pytest.fixture
+def database_url(migrated_db, tmp_path) -> Iterator[str]:
+    """A fresh copy of the template for this test, dropped afterwards."""
+    url = migrated_db.create(tmp_path)
+    yield url
+    migrated_db.drop(url)
+
+
+def pytest_report_header(config) -> str:
+    return f"database: {kind()} (FORUM_TEST_DATABASE)"
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        if item.path.parent.name == "postgres" and item.path.parent.parent.name == "tests":
+            item.add_marker(pytest.mark.postgres_only("the tests/postgres tier"))
+
+
+def pytest_runtest_setup(item) -> None:
+    """Tests bound to one database say why (``sqlite_only``/``postgres_only`` take a reason);
+    they are skipped on the other one, which is a choice, not a missing system part."""
+    for marker, needed in (("sqlite_only", "sqlite"), ("postgres_only", "postgres")):
+        mark = item.get_closest_marker(marker)
+        if mark is not None and kind() != needed:
+            reason = mark.args[0] if mark.args else mark.kwargs.get("reason", "")
+            pytest.skip(f"{needed} only: {reason}")

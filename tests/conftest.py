@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextvars
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import has_app_context
@@ -17,7 +17,10 @@ from forum.accounts.models import Role, User
 from forum.extensions import db
 from forum.ideas import services as ideas
 from forum.ideas.models import Board, Idea
-from tests import databases
+
+# The database under test (fixtures migrated_db, database_url) and the markers bound to one
+# database: tests/databases.py.
+pytest_plugins = ["tests.databases"]
 
 PASSWORD = "correct horse battery"
 
@@ -31,46 +34,6 @@ def skip_or_fail(reason: str) -> None:
     if require_all():
         pytest.fail(f"{reason} (FORUM_REQUIRE_ALL=1 forbids skipping)")
     pytest.skip(reason)
-
-
-def pytest_report_header(config) -> str:
-    return f"database: {databases.kind()} (FORUM_TEST_DATABASE)"
-
-
-def pytest_collection_modifyitems(items) -> None:
-    for item in items:
-        if item.path.parent.name == "postgres" and item.path.parent.parent.name == "tests":
-            item.add_marker(pytest.mark.postgres_only("the tests/postgres tier"))
-
-
-def pytest_runtest_setup(item) -> None:
-    """Tests bound to one database say why (``sqlite_only``/``postgres_only`` take a reason);
-    they are skipped on the other one, which is a choice, not a missing system part."""
-    for marker, needed in (("sqlite_only", "sqlite"), ("postgres_only", "postgres")):
-        mark = item.get_closest_marker(marker)
-        if mark is not None and databases.kind() != needed:
-            reason = mark.args[0] if mark.args else mark.kwargs.get("reason", "")
-            pytest.skip(f"{needed} only: {reason}")
-
-
-@pytest.fixture(scope="session")
-def migrated_db(tmp_path_factory):
-    """The database under test (FORUM_TEST_DATABASE: sqlite, or postgres), upgraded once with
-    `flask db upgrade`'s code into a template; see tests/databases.py."""
-    try:
-        template = databases.open_template(tmp_path_factory.mktemp("template"))
-    except databases.Unavailable as error:
-        skip_or_fail(f"PostgreSQL run: {error}")
-    yield template
-    template.close()
-
-
-@pytest.fixture
-def database_url(migrated_db, tmp_path) -> Iterator[str]:
-    """A fresh copy of the template for this test, dropped afterwards."""
-    url = migrated_db.create(tmp_path)
-    yield url
-    migrated_db.drop(url)
 
 
 @pytest.fixture

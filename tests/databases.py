@@ -20,7 +20,11 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+
+import pytest
 
 from tests.processes import free_port
 
@@ -77,7 +81,11 @@ class SQLiteTemplate:
 
 
 class PostgresTemplate:
-    """A template database on a server; each test gets a database cloned from it."""
+    """A template database on a server; each test gets a database cloned from it.
+
+    Cloning takes a tenth of a second or more, as long as a short test: a background thread
+    prepares the next test's database (and drops the last one's) while the current test runs.
+    """
 
     name = "postgres"
 
@@ -90,11 +98,15 @@ class PostgresTemplate:
         # Unique per run, so that two runs sharing one server never clone each other's copies.
         self._prefix = f"forum_test_{os.getpid()}"
         self._names = (f"{self._prefix}_{n}" for n in itertools.count(1))
+        self._template = f"{self._prefix}_template"
+        # Used by the background thread only, one statement at a time.
         self._admin = psycopg.connect(self._libpq(self._url.database or "postgres"),
                                       autocommit=True)
-        self._template = f"{self._prefix}_template"
         self._admin.execute(f'CREATE DATABASE "{self._template}"')
         migrate(self.url_of(self._template), instance)
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forum-pg-clone")
+        self._drops: list[Future] = []
+        self._next = self._worker.submit(self._clone)
 
     def _libpq(self, database: str) -> str:
         return self._url.set(drivername="postgresql", database=database).render_as_string(
@@ -104,26 +116,37 @@ class PostgresTemplate:
         return self._url.set(drivername="postgresql+psycopg", database=database).render_as_string(
             hide_password=False)
 
-    def create(self, folder: Path) -> str:
+    def _clone(self) -> str:
         name = next(self._names)
-        # FILE_COPY copies the few files of a small template; the default WAL_LOG strategy of
-        # PostgreSQL 15 writes every page to the WAL, which is slower for a database this size.
-        self._admin.execute(
-            f'CREATE DATABASE "{name}" TEMPLATE "{self._template}" STRATEGY FILE_COPY')
+        self._admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"')
+        return name
+
+    def _drop(self, name: str) -> None:
+        # FORCE: a live server or gunicorn started by a test may still hold connections.
+        self._admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def create(self, folder: Path) -> str:
+        name = self._next.result()
+        self._next = self._worker.submit(self._clone)
         return self.url_of(name)
 
     def drop(self, url: str) -> None:
         from sqlalchemy.engine import make_url
 
-        # FORCE: a live server or gunicorn started by a test may still hold connections.
-        self._admin.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+        self._drops.append(self._worker.submit(self._drop, make_url(url).database))
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._admin.execute(f'DROP DATABASE IF EXISTS "{self._template}" WITH (FORCE)')
-        self._admin.close()
-        if self.cluster is not None:
-            self.cluster.stop()
+        try:
+            spare = self._next.result()
+            self._worker.submit(self._drop, spare).result()
+            self._worker.submit(self._drop, self._template).result()
+            for dropped in self._drops:
+                dropped.result()  # a database that could not be dropped is worth an error
+        finally:
+            self._worker.shutdown()
+            self._admin.close()
+            if self.cluster is not None:
+                self.cluster.stop()
 
 
 def server_bindir() -> Path | None:
@@ -258,3 +281,47 @@ def open_template(folder: Path) -> SQLiteTemplate | PostgresTemplate:
     except BaseException:
         cluster.stop()
         raise
+
+
+# pytest fixtures and hooks (this module is a plugin of tests/conftest.py)
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory):
+    """The database under test (FORUM_TEST_DATABASE: sqlite, or postgres), upgraded once with
+    `flask db upgrade`'s code into a template, once per run."""
+    from tests.conftest import skip_or_fail
+
+    try:
+        template = open_template(tmp_path_factory.mktemp("template"))
+    except Unavailable as error:
+        skip_or_fail(f"PostgreSQL run: {error}")
+    yield template
+    template.close()
+
+
+@pytest.fixture
+def database_url(migrated_db, tmp_path) -> Iterator[str]:
+    """A fresh copy of the template for this test, dropped afterwards."""
+    url = migrated_db.create(tmp_path)
+    yield url
+    migrated_db.drop(url)
+
+
+def pytest_report_header(config) -> str:
+    return f"database: {kind()} (FORUM_TEST_DATABASE)"
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        if item.path.parent.name == "postgres" and item.path.parent.parent.name == "tests":
+            item.add_marker(pytest.mark.postgres_only("the tests/postgres tier"))
+
+
+def pytest_runtest_setup(item) -> None:
+    """Tests bound to one database say why (``sqlite_only``/``postgres_only`` take a reason);
+    they are skipped on the other one, which is a choice, not a missing system part."""
+    for marker, needed in (("sqlite_only", "sqlite"), ("postgres_only", "postgres")):
+        mark = item.get_closest_marker(marker)
+        if mark is not None and kind() != needed:
+            reason = mark.args[0] if mark.args else mark.kwargs.get("reason", "")
+            pytest.skip(f"{needed} only: {reason}")

@@ -81,9 +81,15 @@ def register_blueprints(app: Flask) -> None:
     """The web areas."""
     from forum.accounts.views import bp as accounts
     from forum.ideas.views import bp as ideas
+    from forum.insights.views import bp as insights
+    from forum.moderation.views import bp as moderation
+    from forum.triage.views import bp as triage
 
     app.register_blueprint(ideas)
     app.register_blueprint(accounts)
+    app.register_blueprint(triage)
+    app.register_blueprint(moderation)
+    app.register_blueprint(insights)
 
 
 def register_templates(app: Flask) -> None:

@@ -36,6 +36,10 @@ DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
+    # Per client address. Generous for people, tight enough that a script cannot flood the
+    # board; FORUM_SIGNUP_RATE_LIMIT / FORUM_POST_RATE_LIMIT change them.
+    "SIGNUP_RATE_LIMIT": "10 per hour",
+    "POST_RATE_LIMIT": "30 per hour",
 }
 
 LOCALES = ("en", "fr", "it")

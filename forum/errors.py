@@ -7,6 +7,7 @@ error shape of CONTRACT.md (``{"error", "message", "fields"?}``).
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 
@@ -89,6 +90,10 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         status = error.code or 500
         code = _HTTP_CODES.get(status, "error")
+        if status == 429:
+            error.description = gettext(
+                "Too many attempts from your connection. Please wait a while and try again "
+                "(limit: %(limit)s).", limit=error.description)
         if wants_json():
             response = jsonify(error_body(code, error.description or error.name))
             response.status_code = status

@@ -146,12 +146,9 @@ def save_view():
 @staff_required
 def delete_view(view_id: int):
     view = db.session.get(SavedView, view_id)
-    if view is None:
+    if view is None or view.user_id != current_user.id:
         abort(404)
-    try:
-        services.delete_view(view, current_user)
-    except DomainError as error:
-        return _refused(error, url_for("triage.idea_list"))
+    services.delete_view(view, current_user)
     return _done(_("View deleted."), url_for("triage.idea_list"))
 
 

@@ -330,6 +330,8 @@ def _import_one(row: Row, source: str, by: User | None, report: ImportReport) ->
     if row.created_at:
         idea.created_at = idea.updated_at = idea.last_activity_at = row.created_at
     idea.tags = [_tag(name, report) for name in dict.fromkeys(row.tags)]
+    # Flushed now: cast_vote refreshes the idea from the database, which would drop them.
+    db.session.flush()
     for email in row.voters:
         voter = _person(email, "", report)
         _target, added = ideas.cast_vote(idea, voter, source=VoteSource.IMPORT, added_by=by)

@@ -10,7 +10,7 @@ from forum.accounts.models import User
 from forum.db import utcnow
 from forum.extensions import db
 from forum.ideas import services as ideas
-from forum.ideas.models import Board, Comment, Idea, Status, Tag, Vote, VoteSource, Visibility
+from forum.ideas.models import Board, Comment, Idea, Status, Tag, Visibility, Vote, VoteSource
 from forum.triage import services as triage
 from forum.triage.models import AuditEntry, SavedView
 
@@ -162,15 +162,16 @@ def test_saved_views_are_per_person(client, auth, pam, personas):
 
 
 def test_value_for_effort_is_shown_and_sorts(client, pam, make_idea, make_user):
-    cheap, dear, unrated = make_idea("Cheap win"), make_idea("Costly"), make_idea("Unrated")
+    cheap, dear = make_idea("Cheap win"), make_idea("Costly")
+    make_idea("Unrated")
     for _ in range(2):
         ideas.cast_vote(dear, make_user())
     db.session.commit()
     client.post(f"/staff/ideas/{cheap.id}/priority", data={"impact": "4", "effort": "1"})
     client.post(f"/staff/ideas/{dear.id}/priority", data={"impact": "2", "effort": "5"})
     page = client.get(f"/ideas/{cheap.id}").text
-    assert "voters × impact ÷ effort" in page
-    assert "1 × 4 ÷ 1" in page and "<strong data-score>4.0</strong>" in page
+    assert "voters \u00d7 impact \u00f7 effort" in page
+    assert "1 \u00d7 4 \u00f7 1" in page and "<strong data-score>4.0</strong>" in page
     listing = client.get("/staff/ideas?sort=value").text
     assert listing.index("Cheap win") < listing.index("Costly") < listing.index("Unrated")
 
@@ -281,7 +282,8 @@ def test_tags_create_rename_recolour_delete(client, pam, make_idea):
 
 
 def test_public_list_shows_and_filters_by_tag(client, make_idea):
-    tagged, other = make_idea("Tagged idea"), make_idea("Plain idea")
+    tagged = make_idea("Tagged idea")
+    make_idea("Plain idea")
     tagged.tags = [_tag("mobile", "Mobile")]
     db.session.commit()
     page = client.get("/?tag=mobile").text

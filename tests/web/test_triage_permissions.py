@@ -57,13 +57,15 @@ def targets(personas, make_idea):
     idea = make_idea(author=personas["fred"])
     comment = Comment(idea=idea, author=personas["fred"], body="Spam, spam")
     tag = Tag(slug="reporting", name="Reporting")
-    view = SavedView(user_id=personas["pam"].id, name="Mine", query="board=general")
-    db.session.add_all([comment, tag, view])
+    views = {who: SavedView(user_id=personas[who].id, name="Mine", query="board=general")
+             for who in ("pam", "ada")}
+    db.session.add_all([comment, tag, *views.values()])
     db.session.flush()
     report = Report(reporter=personas["anna"], idea=idea, reason=ReportReason.SPAM)
     db.session.add(report)
     db.session.commit()
-    return {"idea": idea.id, "comment": comment.id, "tag": tag.id, "view": view.id,
+    return {"idea": idea.id, "comment": comment.id, "tag": tag.id,
+            "views": {who: view.id for who, view in views.items()},
             "report": report.id, "fred": personas["fred"].id, "board": idea.board_id}
 
 
@@ -72,7 +74,9 @@ def targets(personas, make_idea):
 def test_permission_matrix(client, auth, targets, method, path, level, who):
     if who:
         auth.login(f"{who}@example.com")
-    response = getattr(client, method)(path.format(**targets))
+    # Saved views are personal: each person deletes their own (or pam's, when not allowed).
+    view = targets["views"].get(who, targets["views"]["pam"])
+    response = getattr(client, method)(path.format(**targets, view=view))
     if who is None:
         assert response.status_code == 302
         assert "/signin" in response.headers["Location"]
@@ -87,6 +91,6 @@ def test_permission_matrix(client, auth, targets, method, path, level, who):
 
 @pytest.mark.parametrize("path", ["/ideas/{idea}/report", "/comments/{comment}/report"])
 def test_reporting_needs_a_session(client, targets, path):
-    response = client.post(path.format(**targets), data={"reason": "spam"})
+    response = client.post(path.format(**targets, view=0), data={"reason": "spam"})
     assert response.status_code == 302
     assert "/signin" in response.headers["Location"]

@@ -209,6 +209,18 @@ def edit_comment(comment: Comment, by: User, body: str) -> Comment:
     return comment
 
 
+def internal_notes(idea_ids: Sequence[int], per_idea: int = 2) -> dict[int, list[Comment]]:
+    """The latest internal notes of each idea, for the triage list."""
+    notes: dict[int, list[Comment]] = {}
+    for note in db.session.scalars(
+            select(Comment).where(Comment.idea_id.in_(list(idea_ids)),
+                                  Comment.is_internal.is_(True))
+            .order_by(Comment.created_at.desc(), Comment.id.desc())):
+        if len(notes.setdefault(note.idea_id, [])) < per_idea:
+            notes[note.idea_id].append(note)
+    return notes
+
+
 # --- votes on behalf of customers ----------------------------------------------------------
 
 def vote_on_behalf(idea: Idea, by: User, *, email: str, name: str = "",

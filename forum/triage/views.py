@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -111,6 +112,7 @@ def _idea_list(f: filters.IdeaFilter):
         tags=services.all_tags(), staff=services.staff_members(),
         views=services.saved_views(current_user), sorts=filters.SORT_NAMES,
         score=services.priority_score, formula=priority.FORMULA,
+        notes=services.internal_notes([i.id for i in page.items]),
         endpoint=request.endpoint,
         args={k: v for k, v in request.args.items() if k != "page"},
     ), 422 if f.errors else 200
@@ -127,7 +129,7 @@ def bulk():
                                     note=request.form.get("note", ""))
     except DomainError as error:
         return _refused(error, default)
-    return _done(_("%(num)d ideas updated.", num=count), default)
+    return _done(ngettext("%(num)d idea updated.", "%(num)d ideas updated.", count), default)
 
 
 @bp.post("/staff/views")

@@ -325,3 +325,11 @@ def test_inbox_documents_keyboard_shortcuts_and_loads_its_script(client, pam, ma
     page = client.get("/staff/inbox").text
     assert "Keyboard shortcuts" in page and "<kbd>j</kbd>" in page
     assert "/static/js/triage.js" in page
+
+
+def test_internal_notes_show_in_the_triage_list(client, pam, make_idea):
+    idea = make_idea("Needs context")
+    client.post(f"/ideas/{idea.id}/comments", data={"body": "Acme churned over this",
+                                                    "internal": "1"})
+    page = client.get("/staff/ideas").text
+    assert "Internal note" in page and "Acme churned over this" in page

@@ -24,7 +24,6 @@ from forum.ideas.models import (
     Board,
     Comment,
     Idea,
-    Status,
     Tag,
     Visibility,
     Vote,
@@ -483,7 +482,3 @@ def delete_view(view: SavedView, user: User) -> None:
         raise NotFound("No such view.")
     db.session.delete(view)
     db.session.flush()
-
-
-def find_status_or_none(slug: str) -> Status | None:
-    return db.session.scalar(select(Status).where(Status.slug == slug))

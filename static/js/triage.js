@@ -15,8 +15,9 @@
     rows[current].focus();
   }
 
+  // Keys typed into a field, or pressed on a link or button, keep their usual meaning.
   function typing(target) {
-    return target.closest("input, textarea, select, [contenteditable]") !== null;
+    return target.closest("a, button, summary, input, textarea, select, [contenteditable]") !== null;
   }
 
   document.addEventListener("keydown", function (event) {

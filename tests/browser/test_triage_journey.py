@@ -10,6 +10,7 @@ from forum.accounts.models import Role
 from forum.extensions import db
 from forum.ideas import services as ideas
 from forum.ideas.models import Board, Idea
+from tests.browser.conftest import ARTIFACTS
 
 
 def _seed(app) -> dict[str, int]:
@@ -52,6 +53,8 @@ def test_a_product_manager_filters_the_inbox_and_ships_an_idea(live_app, live_se
     first = page.locator(".triage-row").first
     expect(first).to_contain_text("Widgets for the home screen")
     expect(first.locator("input[type=checkbox]")).to_be_checked()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "triage-inbox-filtered.png"), full_page=True)
 
     page.get_by_label("Action").select_option("status")
     page.locator("#bulk-value").select_option("shipped")

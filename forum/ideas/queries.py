@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
 
 from forum.accounts.models import User
 from forum.ideas.models import Board, Idea, Status, Tag, Vote, idea_tags
@@ -43,7 +44,8 @@ def idea_list(
     if tag is not None:
         query = query.where(Idea.id.in_(select(idea_tags.c.idea_id).where(
             idea_tags.c.tag_id == tag.id)))
-    return query.order_by(*_ORDER.get(sort, _ORDER["top"]))
+    # Tags are shown on every row: one extra query per page instead of one per idea.
+    return query.options(selectinload(Idea.tags)).order_by(*_ORDER.get(sort, _ORDER["top"]))
 
 
 def ideas_by_author(author_id: int, boards: Sequence[Board]) -> Select:

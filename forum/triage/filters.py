@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from sqlalchemy import Select, func, nulls_last, select
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from forum.accounts.models import User
@@ -88,7 +89,8 @@ def _start(day: date) -> datetime:
 
 def staff_query(f: IdeaFilter) -> Select:
     """Canonical ideas of every board (staff see them all), filtered and sorted."""
-    query = select(Idea).where(Idea.merged_into_id.is_(None))
+    query = select(Idea).where(Idea.merged_into_id.is_(None)).options(
+        selectinload(Idea.tags), selectinload(Idea.owner))
     if not f.hidden:
         query = query.where(Idea.hidden_at.is_(None))
     if f.inbox:

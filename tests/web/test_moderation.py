@@ -151,3 +151,15 @@ def test_posting_ideas_is_rate_limited(limited_client):
     json = limited_client.post("/ideas/new", data={"title": "Again", "board": 1},
                                headers={"Accept": "application/json"})
     assert json.status_code == 429 and json.json["error"] == "rate_limited"
+
+
+def test_the_team_bans_from_the_profile_page(client, auth, personas):
+    fred = personas["fred"]
+    auth.login("pam@example.com")
+    assert "Ban Fred" in client.get(f"/people/{fred.id}").text
+    response = client.post(f"/staff/people/{fred.id}/ban")
+    assert response.headers["Location"].endswith(f"/people/{fred.id}")
+    assert "Lift the ban" in client.get(f"/people/{fred.id}").text
+    auth.logout()
+    auth.login("anna@example.com")
+    assert "Ban Fred" not in client.get(f"/people/{fred.id}").text

@@ -415,11 +415,16 @@ def export_csv(kind: str):
                              f'attachment; filename="{kind}-{stamp}.csv"'})
 
 
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
+
+
 @bp.route("/admin/import", methods=["GET", "POST"])
 @admin_required
 def import_csv():
     report, error = None, None
     if request.method == "POST":
+        # A site's whole history is bigger than any form: this page alone accepts 20 MiB.
+        request.max_content_length = IMPORT_MAX_BYTES
         upload = request.files.get("file")
         fmt = request.form.get("format", "")
         dry_run = request.form.get("dry_run") == "1"
@@ -427,7 +432,8 @@ def import_csv():
             error = _("Choose a CSV file.")
         else:
             try:
-                text = upload.read().decode("utf-8-sig")
+                with upload.stream:  # big uploads spool to a temporary file: close it
+                    text = upload.read().decode("utf-8-sig")
                 report = csvio.run_import(text, fmt, current_user, dry_run=dry_run)
             except UnicodeDecodeError:
                 error = _("The file is not UTF-8 text.")

@@ -72,6 +72,43 @@ def weekly(board_ids: Sequence[int], now: datetime, weeks: int = WEEKS) -> Weekl
                   comments=bucket(comment_times))
 
 
+def status_over_time(board_ids: Sequence[int], now: datetime, weeks: int = WEEKS
+                     ) -> tuple[list[date], dict[StatusKind, list[int]]]:
+    """At the end of each week, how many ideas were in each kind of status, replayed from the
+    status history (an idea counts from the week it was posted, in the status it had then)."""
+    first = week_start(now.astimezone(UTC).date()) - timedelta(weeks=weeks - 1)
+    ends = [min(datetime.combine(first + timedelta(weeks=i + 1), datetime.min.time(),
+                                 tzinfo=UTC), now) for i in range(weeks)]
+    rows = db.session.execute(
+        select(Idea.id, Idea.created_at, Status.kind).join(Status, Status.id == Idea.status_id)
+        .where(Idea.id.in_(_ideas_in(board_ids)), Idea.merged_into_id.is_(None))).all()
+    to_status = db.aliased(Status)
+    from_status = db.aliased(Status)
+    history: dict[int, list[tuple[datetime, StatusKind | None, StatusKind]]] = {}
+    for idea_id, at, before, after in db.session.execute(
+            select(StatusChange.idea_id, StatusChange.created_at, from_status.kind,
+                   to_status.kind)
+            .join(to_status, to_status.id == StatusChange.to_status_id)
+            .outerjoin(from_status, from_status.id == StatusChange.from_status_id)
+            .where(StatusChange.idea_id.in_([r[0] for r in rows]))
+            .order_by(StatusChange.created_at, StatusChange.id)):
+        history.setdefault(idea_id, []).append((at, before, after))
+    series = {kind: [0] * weeks for kind in StatusKind}
+    for idea_id, created, current in rows:
+        changes = history.get(idea_id, [])
+        initial = (changes[0][1] or current) if changes else current
+        for i, end in enumerate(ends):
+            if created > end:
+                continue
+            kind = initial
+            for at, _before, after in changes:
+                if at > end:
+                    break
+                kind = after
+            series[kind][i] += 1
+    return [e.date() for e in ends], series
+
+
 def by_status(board_ids: Sequence[int]) -> list[tuple[Status, int]]:
     counts = dict(db.session.execute(
         select(Idea.status_id, func.count()).where(

@@ -27,3 +27,17 @@ def test_an_empty_chart_still_draws():
 def test_labels_and_values_must_pair():
     with pytest.raises(ValueError):
         bar_chart(["a"], [1, 2], title="x")
+
+
+def test_stacked_bars_add_up():
+    from forum.insights.charts import stacked_bar_chart
+
+    svg = str(stacked_bar_chart(["w1", "w2"], [("Open", "kind-open", [3, 1]),
+                                               ("Done", "kind-complete", [1, 3])],
+                                title="Over time"))
+    bars = re.findall(r'<rect class="(kind-\w+)" x="[\d.]+" y="[\d.]+" width="[\d.]+" '
+                      r'height="([\d.]+)" data-value', svg)
+    heights = [float(h) for _c, h in bars]
+    assert heights[0] + heights[1] == pytest.approx(heights[2] + heights[3])
+    assert heights[0] == pytest.approx(3 * heights[2])
+    assert "Open" in svg and "Done" in svg  # the legend

@@ -150,7 +150,37 @@ def test_the_dashboard_page_draws_svg_and_shows_the_figures(client, auth, seeded
     auth.login("pm@example.com")
     page = client.get("/staff/insights?scope=public")
     assert page.status_code == 200
-    assert page.text.count("<svg class=\"chart\"") == 4
+    assert page.text.count("<svg class=\"chart\"") == 5
     assert "<script" not in page.text.split("<main", 1)[1]
     total = figures.compute([seeded["general"]]).total_ideas
     assert f'data-figure="total-ideas">{total}<' in page.text
+
+
+def test_status_over_time_ends_where_the_ideas_are_now(seeded):
+    boards = [seeded["general"], seeded["inner"]]
+    _ends, series = figures.status_over_time(boards, NOW)
+    now_by_kind = {}
+    for status, count in figures.by_status(boards):
+        now_by_kind[status.kind] = now_by_kind.get(status.kind, 0) + count
+    assert {k: v[-1] for k, v in series.items() if v[-1]} == {
+        k: v for k, v in now_by_kind.items() if v}
+
+
+def test_status_over_time_replays_the_history(app, personas, make_idea):
+    from forum.ideas.workflow import StatusKind
+
+    shipped = db.session.scalar(db.select(Status).where(Status.slug == "shipped"))
+    idea = make_idea()
+    idea.created_at = NOW - timedelta(weeks=3)
+    db.session.flush()
+    change = ideas.change_status(idea, shipped, personas["pam"])
+    change.created_at = NOW - timedelta(weeks=1, days=1)
+    db.session.commit()
+    ends, series = figures.status_over_time([idea.board_id], NOW, weeks=5)
+    expected = [0 if end <= idea.created_at.date() else
+                (0, 1) if end <= change.created_at.date() else (1, 0) for end in ends]
+    got = [0 if not (series[StatusKind.COMPLETE][i] or series[StatusKind.OPEN][i]) else
+           (series[StatusKind.COMPLETE][i], series[StatusKind.OPEN][i])
+           for i in range(len(ends))]
+    assert got == expected
+    assert got[-1] == (1, 0) and (0, 1) in got

@@ -333,3 +333,23 @@ def test_internal_notes_show_in_the_triage_list(client, pam, make_idea):
                                                     "internal": "1"})
     page = client.get("/staff/ideas").text
     assert "Internal note" in page and "Acme churned over this" in page
+
+
+def test_the_idea_page_forms(client, pam, make_idea, personas, no_drift):
+    idea = make_idea("Single idea", author=personas["anna"])
+    mobile = Board(slug="mobile", name="Mobile")
+    db.session.add(mobile)
+    db.session.commit()
+    client.post(f"/staff/ideas/{idea.id}/reviewed")
+    assert db.session.get(Idea, idea.id).staff_acted_at is not None
+    client.post(f"/staff/ideas/{idea.id}/status", data={"status": "declined"})
+    assert "A public note is required" in client.get(f"/ideas/{idea.id}").text
+    client.post(f"/staff/ideas/{idea.id}/status", data={"status": "planned", "note": "Q3"})
+    client.post(f"/staff/ideas/{idea.id}/board", data={"board": mobile.id})
+    client.post(f"/staff/ideas/{idea.id}/hide")
+    client.post(f"/staff/ideas/{idea.id}/unhide")
+    db.session.expire_all()
+    idea = db.session.get(Idea, idea.id)
+    assert (idea.status.slug, idea.board.slug, idea.hidden_at) == ("planned", "mobile", None)
+    actions = [e.action for e in triage.audit_trail(idea)]
+    assert actions == ["idea.unhide", "idea.hide", "idea.edit", "idea.status", "idea.reviewed"]

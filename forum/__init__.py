@@ -110,13 +110,19 @@ def register_blueprints(app: Flask) -> None:
     from forum.changelog.views import bp as changelog
     from forum.ideas.status_views import bp as statuses
     from forum.ideas.views import bp as ideas
+    from forum.insights.views import bp as insights
+    from forum.moderation.views import bp as moderation
     from forum.notifications.views import bp as notifications
+    from forum.triage.views import bp as triage
 
     app.register_blueprint(ideas)
     app.register_blueprint(accounts)
     app.register_blueprint(statuses)
     app.register_blueprint(notifications)
     app.register_blueprint(changelog)
+    app.register_blueprint(triage)
+    app.register_blueprint(moderation)
+    app.register_blueprint(insights)
 
 
 def register_api(app: Flask) -> None:
@@ -143,8 +149,9 @@ def register_errors(app: Flask) -> None:
 def register_security_headers(app: Flask) -> None:
     """A strict CSP (no inline script) and the usual hardening headers on every response;
     requests carrying NUL characters refused."""
-    from forum.security import add_security_headers, refuse_nul_bytes
+    from forum.security import add_security_headers, apply_body_limit, refuse_nul_bytes
 
+    app.before_request(apply_body_limit)  # first: the others read the body
     app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)
 

@@ -163,6 +163,37 @@ def deliver(once: bool, interval: float | None) -> None:
         sys.exit(1)
 
 
+@forum_group.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--format", "fmt", type=click.Choice(["fider", "generic"]), required=True,
+              help="fider: Fider's posts CSV; generic: title, body, status, votes, created.")
+@click.option("--dry-run", is_flag=True, help="Report what would change and save nothing.")
+@click.option("--by", "by_email", default=None, help="Staff email the import is recorded under.")
+@with_appcontext
+def import_ideas(file, fmt: str, dry_run: bool, by_email: str | None) -> None:
+    """Import ideas from a CSV file; running it twice creates nothing the second time."""
+    from forum.accounts.services import find_by_email
+    from forum.errors import DomainError
+    from forum.triage import csvio
+
+    by = None
+    if by_email:
+        by = find_by_email(by_email)
+        if by is None or not by.is_staff:
+            _fail(f"No team account {by_email}.")
+    try:
+        report = csvio.run_import(file.read(), fmt, by, dry_run=dry_run)
+    except DomainError as error:
+        _fail(str(error))
+    for line in [*report.lines(), *report.created, *report.unchanged, *report.errors]:
+        click.echo(line)
+    if dry_run:
+        db.session.rollback()
+        click.echo("Dry run: nothing was saved.")
+    else:
+        db.session.commit()
+
+
 def main() -> None:
     """The ``forum`` console script: ``forum forum …`` reads oddly, so the verbs sit at the top."""
     from forum import create_app

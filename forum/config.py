@@ -51,6 +51,10 @@ DEFAULTS: dict[str, Any] = {
     # API writes (flask-limiter syntax); reads are not limited.
     "API_WRITE_LIMIT_PER_TOKEN": "120 per minute",
     "API_WRITE_LIMIT_PER_ADDRESS": "300 per minute",
+    # Per client address. Generous for people, tight enough that a script cannot flood the
+    # board; FORUM_SIGNUP_RATE_LIMIT / FORUM_POST_RATE_LIMIT change them.
+    "SIGNUP_RATE_LIMIT": "10 per hour",
+    "POST_RATE_LIMIT": "30 per hour",
 }
 
 LOCALES = ("en", "fr", "it")

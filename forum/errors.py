@@ -7,6 +7,7 @@ error shape of CONTRACT.md (``{"error", "message", "fields"?}``).
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -18,11 +19,12 @@ class DomainError(Exception):
     code = "invalid"
 
     def __init__(self, message: str, fields: dict[str, str] | None = None):
-        # Messages may be lazy translations: they are rendered in the reader's language when
-        # shown, which is why they are turned into text only here, at the edge.
+        # Messages may be lazy translations: they become text here, in the language of the
+        # request (or the site's default in CLI commands) that raised them.
+        message = str(message)
         super().__init__(message)
         self.message = message
-        self.fields = fields or {}
+        self.fields = {name: str(reason) for name, reason in (fields or {}).items()}
 
     def __str__(self) -> str:
         return str(self.message)
@@ -95,6 +97,10 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         status = error.code or 500
         code = _HTTP_CODES.get(status, "error")
+        if status == 429:
+            error.description = gettext(
+                "Too many attempts from your connection. Please wait a while and try again "
+                "(limit: %(limit)s).", limit=error.description)
         if wants_json():
             response = jsonify(error_body(code, error.description or error.name))
             response.status_code = status

@@ -1,7 +1,7 @@
 """Response headers that keep the pages inert if something slips through escaping, and input
 no page can take."""
 
-from flask import Response, abort, request
+from flask import Response, abort, current_app, request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
@@ -17,6 +17,22 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     return response
+
+
+def body_limit(max_bytes: int):
+    """Let one view accept bodies larger than ``MAX_CONTENT_LENGTH`` (e.g. a CSV import)."""
+    def mark(view):
+        view.max_content_length = max_bytes
+        return view
+    return mark
+
+
+def apply_body_limit() -> None:
+    """Set the view's own limit before anything reads the body (NUL check, forms, CSRF)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, "max_content_length", None)
+    if limit:
+        request.max_content_length = limit
 
 
 def refuse_nul_bytes() -> None:

@@ -61,6 +61,9 @@ class IsolatedClient(FlaskClient):
     def open(self, *args, **kwargs):
         if has_app_context():
             db.session.commit()
+        # Buffered, so that streamed bodies are read (and the request's context closed) inside
+        # the request's own context rather than later in the test's.
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 

@@ -17,6 +17,8 @@ class SignUpForm(FlaskForm):
         ],
         description=_l("At least %(n)s characters.", n=PASSWORD_MIN),
     )
+    # Honeypot: hidden from people by CSS, filled by bots. Anything in it and nothing is created.
+    website = StringField(_l("Leave this empty"))
 
 
 class SignInForm(FlaskForm):

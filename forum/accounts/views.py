@@ -27,6 +27,7 @@ from forum.extensions import db, limiter
 from forum.ideas import queries
 from forum.ideas import services as ideas
 from forum.ideas.forms import EmptyForm
+from forum.moderation.limits import signup_limit
 from forum.web import safe_next, show_on_form
 
 bp = Blueprint("accounts", __name__)
@@ -39,11 +40,16 @@ def _start_session(user: User, remember: bool) -> None:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(signup_limit, methods=["POST"])
 def sign_up():
     if current_user.is_authenticated:
         return redirect(url_for("ideas.index"))
     form = SignUpForm()
     if form.validate_on_submit():
+        if form.website.data:
+            # A bot filled the honeypot: look like success, create nothing.
+            flash(_("Thank you for signing up."), "success")
+            return redirect(url_for("ideas.index"))
         try:
             user = services.sign_up(email=form.email.data, name=form.name.data,
                                     password=form.password.data)

@@ -19,7 +19,7 @@ from forum.accounts.models import User
 from forum.db import utcnow
 from forum.errors import Conflict, NotAllowed, NotFound, ValidationError
 from forum.extensions import db
-from forum.ideas import ranking, workflow
+from forum.ideas import queries, ranking, workflow
 from forum.ideas.models import (
     Board,
     Comment,
@@ -62,7 +62,7 @@ def get_visible_idea(idea_id: int, viewer: User | None) -> Idea:
 def _can_see(idea: Idea, viewer: User | None) -> bool:
     signed_in = viewer is not None and viewer.is_authenticated
     staff = signed_in and viewer.is_staff
-    if idea.hidden_at is not None and not staff:
+    if (idea.hidden_at is not None or idea.author.is_banned) and not staff:
         return False
     return workflow.can_see_board(idea.board.visibility, signed_in=signed_in, is_staff=staff)
 
@@ -362,7 +362,8 @@ def visible_comments(idea: Idea, viewer: User | None) -> list[Comment]:
     query = select(Comment).where(Comment.idea_id == idea.id).order_by(Comment.created_at,
                                                                        Comment.id)
     if not staff:
-        query = query.where(Comment.is_internal.is_(False), Comment.hidden_at.is_(None))
+        query = query.where(Comment.is_internal.is_(False), Comment.hidden_at.is_(None),
+                            Comment.author_id.not_in(queries.banned_ids()))
     return list(db.session.scalars(query))
 
 

@@ -15,10 +15,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forum.errors import DomainError, wants_json
-from forum.extensions import db
+from forum.extensions import db, limiter
 from forum.ideas import queries, services, workflow
 from forum.ideas.forms import CommentForm, EmptyForm, IdeaForm
-from forum.ideas.models import Board, SubscriptionLevel
+from forum.ideas.models import Board, SubscriptionLevel, Tag
+from forum.moderation.limits import post_limit
 from forum.web import page_number, paginate, safe_next, show_on_form
 
 bp = Blueprint("ideas", __name__)
@@ -47,16 +48,19 @@ def _idea_list(board: Board | None):
     sort = request.args.get("sort", "top")
     if sort not in queries.SORTS:
         sort = "top"
-    query = queries.idea_list([board] if board else boards, sort=sort)
+    tags = db.session.scalars(db.select(Tag).order_by(Tag.name)).all()
+    tag = next((t for t in tags if t.slug == request.args.get("tag")), None)
+    query = queries.idea_list([board] if board else boards, sort=sort, tag=tag)
     page = paginate(query, page_number(), current_app.config["IDEAS_PER_PAGE"])
     return render_template(
-        "ideas/list.html", page=page, sort=sort, board=board, boards=boards,
+        "ideas/list.html", page=page, sort=sort, board=board, boards=boards, tags=tags, tag=tag,
         voted=services.voted_idea_ids(viewer, page.items), form=EmptyForm(),
     )
 
 
 @bp.route("/ideas/new", methods=["GET", "POST"])
 @login_required
+@limiter.limit(post_limit, methods=["POST"])
 def new_idea():
     boards = services.visible_boards(current_user)
     form = IdeaForm()
@@ -178,6 +182,7 @@ def _change_vote(idea_id: int, operation, message: str):
 
 @bp.post("/ideas/<int:idea_id>/comments")
 @login_required
+@limiter.limit(post_limit, methods=["POST"])
 def comment(idea_id: int):
     idea = services.get_visible_idea(idea_id, current_user)
     form = CommentForm()

@@ -22,6 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_database(app)
     register_i18n(app)
+    register_search(app)
     register_blueprints(app)
     register_templates(app)
     register_errors(app)
@@ -77,13 +78,24 @@ def register_i18n(app: Flask) -> None:
     i18n.init_app(app)
 
 
+def register_search(app: Flask) -> None:
+    """Index changed ideas after each commit; the backend itself opens on first use."""
+    from forum.search import indexing
+
+    indexing.install()
+
+
 def register_blueprints(app: Flask) -> None:
     """The web areas."""
     from forum.accounts.views import bp as accounts
+    from forum.ideas.merge_views import bp as merging
     from forum.ideas.views import bp as ideas
+    from forum.search.views import bp as search
 
     app.register_blueprint(ideas)
     app.register_blueprint(accounts)
+    app.register_blueprint(search)
+    app.register_blueprint(merging)
 
 
 def register_templates(app: Flask) -> None:

@@ -31,6 +31,9 @@ BACKENDS = ("whoosh",)
 # The index may hold ideas the viewer must not see; asking for a few more than shown keeps the
 # list full after the database has had its say.
 _SIMILAR_SLACK = 5
+# The backend's similarity is about 1 for the best lexical match plus up to 0.5 for a close
+# title; below this, "related" would only share a syllable with the idea.
+RELATED_MIN_SCORE = 0.5
 
 _open_lock = threading.Lock()
 
@@ -166,8 +169,9 @@ def similar_ideas_for_form(title: str, body: str, viewer: User | None, limit: in
 def related_ideas(idea: Idea, viewer: User | None, limit: int = 5) -> list[Idea]:
     """The "Related ideas" of an idea's page: its likely duplicates and neighbours."""
     target = ideas.canonical(idea)
-    items = similar_ideas(target.title, target.body, viewer, limit=limit,
-                          exclude_ids=ideas.group_ids(target))
+    items = [item for item in similar_ideas(target.title, target.body, viewer, limit=limit,
+                                            exclude_ids=ideas.group_ids(target))
+             if item["score"] >= RELATED_MIN_SCORE]
     by_id = {i.id: i for i in db.session.scalars(
         select(Idea).where(Idea.id.in_([item["id"] for item in items])))}
     return [by_id[item["id"]] for item in items if item["id"] in by_id]

@@ -49,7 +49,8 @@
       var badge = el("span", "badge", item.status_name);
       badge.setAttribute("data-status", item.status);
       row.appendChild(badge);
-      row.appendChild(el("span", "muted", " " + item.votes + " " + box.dataset.msgVotes + " "));
+      var votes = item.votes === 1 ? box.dataset.msgVoteOne : box.dataset.msgVoteMany;
+      row.appendChild(el("span", "muted", " " + votes.replace("{n}", String(item.votes)) + " "));
       if (item.voted) {
         row.appendChild(el("span", "muted", box.dataset.msgVoted));
       } else if (item.voting_open) {

@@ -101,11 +101,11 @@ def search_ideas(query: str, viewer: User | None, *, board: str | None = None,
                  status: str | None = None, tag: str | None = None, sort: str = "relevance",
                  page: int = 1, per_page: int = 20) -> ResultPage:
     """Canonical ideas matching ``query`` on the boards this viewer may see."""
-    slugs = [b.slug for b in ideas.visible_boards(viewer)]
+    slugs = _visible_slugs(viewer)
     if board:
         slugs = [s for s in slugs if s == board]
     sort = sort if sort in SORTS else "relevance"
-    found = backend().search(query or "", boards=slugs, status=status or None,
+    found = backend().search(query or "", boards=_restriction(slugs), status=status or None,
                              tag=tag or None, sort=sort, page=page, per_page=per_page)
     shown = _shown_ideas(viewer, (hit.id for hit in found.hits), slugs)
     items = [Result(idea=shown[hit.id], hit=hit) for hit in found.hits if hit.id in shown]
@@ -128,9 +128,10 @@ def similar_ideas(title: str, body: str, viewer: User | None, limit: int = 5,
     limit = max(1, min(int(limit), 50))
     if not title and not body:
         return []
-    slugs = [b.slug for b in ideas.visible_boards(viewer)]
-    found = backend().similar(title, body, limit=limit + _SIMILAR_SLACK, boards=slugs,
-                              exclude_ids=set(exclude_ids), created_before=created_before)
+    slugs = _visible_slugs(viewer)
+    found = backend().similar(title, body, limit=limit + _SIMILAR_SLACK,
+                              boards=_restriction(slugs), exclude_ids=set(exclude_ids),
+                              created_before=created_before)
     shown = _shown_ideas(viewer, (idea_id for idea_id, _ in found), slugs)
     items = []
     for idea_id, score in found:
@@ -175,6 +176,16 @@ def related_ideas(idea: Idea, viewer: User | None, limit: int = 5) -> list[Idea]
     by_id = {i.id: i for i in db.session.scalars(
         select(Idea).where(Idea.id.in_([item["id"] for item in items])))}
     return [by_id[item["id"]] for item in items if item["id"] in by_id]
+
+
+def _visible_slugs(viewer: User | None) -> list[str]:
+    return [b.slug for b in ideas.visible_boards(viewer)]
+
+
+def _restriction(slugs: list[str]) -> list[str] | None:
+    """``None`` (no board filter, the backend's fast path) when these are all the boards."""
+    every = db.session.scalars(select(Board.slug)).all()
+    return None if set(slugs) >= set(every) else slugs
 
 
 def _shown_ideas(viewer: User | None, ids: Iterable[int], board_slugs: Collection[str]
@@ -229,7 +240,7 @@ def duplicate_queue(viewer: User | None, *, limit: int = 30, scan: int = 150,
     dismissed = merging.dismissed_pairs(sorted({i for pair in best for i in pair}))
     candidates = [v for k, v in best.items() if k not in dismissed]
     shown = _shown_ideas(viewer, {i for newer, older, _ in candidates for i in (newer, older)},
-                         [b.slug for b in ideas.visible_boards(viewer)])
+                         _visible_slugs(viewer))
     pairs = [DuplicatePair(newer=shown[newer], older=shown[older], score=score)
              for newer, older, score in candidates if newer in shown and older in shown]
     pairs.sort(key=lambda p: (-p.score, -p.newer.id))

@@ -71,7 +71,6 @@ def merge_ideas(duplicate: Idea, into: Idea, by: User) -> Idea:
     duplicate.merged_at = now
     duplicate.merged_by_id = by.id
     duplicate.staff_acted_at = duplicate.staff_acted_at or now
-    target.last_activity_at = now
     db.session.flush()
     db.session.expire(target, ["merged_into"])
     recount(target)

@@ -21,7 +21,7 @@ def state(idea: Idea) -> tuple:
     db.session.refresh(idea)
     return (idea.vote_count, round(idea.trending_score, 9), idea.comment_count,
             idea.merged_into_id, idea.merged_at, idea.merged_by_id, idea.staff_acted_at,
-            idea.status_id)
+            idea.status_id, idea.last_activity_at, idea.title, idea.body)
 
 
 @pytest.fixture

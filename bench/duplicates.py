@@ -30,7 +30,7 @@ from pathlib import Path
 
 CUTOFFS = (1, 5, 10)
 LIMIT = 10
-BATCH = 500
+BATCH = 2000
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,8 @@ def search_ideas(query: str, viewer: User | None, *, board: str | None = None,
     if board:
         slugs = [s for s in slugs if s == board]
     sort = sort if sort in SORTS else "relevance"
+    if sort == "relevance" and not (query or "").strip():
+        sort = "top"  # filters alone rank nothing; the most wanted ideas come first
     found = backend().search(query or "", boards=_restriction(slugs), status=status or None,
                              tag=tag or None, sort=sort, page=page, per_page=per_page)
     shown = _shown_ideas(viewer, (hit.id for hit in found.hits), slugs)
@@ -214,7 +216,7 @@ class DuplicatePair:
     score: float
 
 
-def duplicate_queue(viewer: User | None, *, limit: int = 30, scan: int = 150,
+def duplicate_queue(viewer: User | None, *, limit: int = 30, scan: int = 100,
                     per_idea: int = 3) -> list[DuplicatePair]:
     """Likely duplicate pairs across every board, best first, for staff.
 

@@ -150,3 +150,14 @@ def test_related_ideas_on_the_idea_page(client, make_idea, personas):
     assert "Related ideas" in page and "Post new ideas to a Slack channel" in page
     assert "Slack notifications when ideas are posted" not in page  # merged: left out
     assert "Invoices in PDF" not in page
+
+
+def test_filters_alone_list_the_most_wanted_first(client, make_idea, personas):
+    quiet = make_idea("Quiet idea")
+    wanted = make_idea("Wanted idea")
+    for voter in ("bob", "fred"):
+        ideas.cast_vote(wanted, personas[voter])
+    db.session.commit()
+    page = titles(client.get("/search?status=open"))
+    assert "2 ideas found" in page
+    assert page.index(f"/ideas/{wanted.id}/") < page.index(f"/ideas/{quiet.id}/")

@@ -172,9 +172,14 @@ def similar_ideas_for_form(title: str, body: str, viewer: User | None, limit: in
 def related_ideas(idea: Idea, viewer: User | None, limit: int = 5) -> list[Idea]:
     """The "Related ideas" of an idea's page: its likely duplicates and neighbours."""
     target = ideas.canonical(idea)
-    items = [item for item in similar_ideas(target.title, target.body, viewer, limit=limit,
-                                            exclude_ids=ideas.group_ids(target))
-             if item["score"] >= RELATED_MIN_SCORE]
+    try:
+        items = [item for item in similar_ideas(target.title, target.body, viewer, limit=limit,
+                                                exclude_ids=ideas.group_ids(target))
+                 if item["score"] >= RELATED_MIN_SCORE]
+    except Exception:
+        # The index can be rebuilt at any time; the idea's own page must not depend on it.
+        current_app.logger.exception("Related ideas unavailable: the search index failed.")
+        return []
     by_id = {i.id: i for i in db.session.scalars(
         select(Idea).where(Idea.id.in_([item["id"] for item in items])))}
     return [by_id[item["id"]] for item in items if item["id"] in by_id]

@@ -8,6 +8,7 @@ from forum.extensions import db
 from forum.ideas import merging
 from forum.ideas import services as ideas
 from forum.ideas.models import Board, Visibility
+from forum.search import service
 
 
 def titles(response) -> str:
@@ -161,3 +162,15 @@ def test_filters_alone_list_the_most_wanted_first(client, make_idea, personas):
     page = titles(client.get("/search?status=open"))
     assert "2 ideas found" in page
     assert page.index(f"/ideas/{wanted.id}/") < page.index(f"/ideas/{quiet.id}/")
+
+
+def test_an_idea_page_survives_a_broken_index(client, make_idea, monkeypatch):
+    idea = make_idea("Import ideas from a spreadsheet")
+
+    def broken(*args, **kwargs):
+        raise OSError("index files are gone")
+
+    monkeypatch.setattr(service.backend(), "similar", broken)
+    response = client.get(f"/ideas/{idea.id}")
+    assert response.status_code == 200 and "Import ideas from a spreadsheet" in titles(response)
+    assert "Related ideas" not in titles(response)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from dataclasses import replace
 
+import pytest
+
 from forum.extensions import db
 from forum.ideas import merging
 from forum.ideas import services as ideas
@@ -142,3 +144,13 @@ def test_a_failing_index_never_loses_the_write(app, client, auth, personas, gene
 def test_the_backend_is_opened_once_per_app(app):
     assert service.backend() is service.backend(app)
     assert app.extensions[service.EXTENSION_KEY] is service.backend()
+
+
+def test_an_unknown_backend_is_refused_with_a_clear_message(tmp_path):
+    with pytest.raises(RuntimeError, match="FORUM_SEARCH_BACKEND='elastic' is not available"):
+        service.open_backend({"SEARCH_BACKEND": "elastic", "SEARCH_INDEX_DIR": str(tmp_path)})
+    whoosh = service.open_backend({"SEARCH_BACKEND": "whoosh", "SEARCH_INDEX_DIR": str(tmp_path)})
+    try:
+        assert whoosh.count() == 0
+    finally:
+        whoosh.close()

@@ -24,6 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_database(app)
     register_i18n(app)
     register_receivers(app)
+    register_search(app)
     register_blueprints(app)
     register_api(app)
     register_templates(app)
@@ -104,19 +105,30 @@ def register_receivers(app: Flask) -> None:
     changelog.connect()
 
 
+def register_search(app: Flask) -> None:
+    """Index changed ideas after each commit; the backend itself opens on first use."""
+    from forum.search import indexing
+
+    indexing.install()
+
+
 def register_blueprints(app: Flask) -> None:
     """The web areas."""
     from forum.accounts.views import bp as accounts
     from forum.changelog.views import bp as changelog
+    from forum.ideas.merge_views import bp as merging
     from forum.ideas.status_views import bp as statuses
     from forum.ideas.views import bp as ideas
     from forum.insights.views import bp as insights
     from forum.moderation.views import bp as moderation
     from forum.notifications.views import bp as notifications
+    from forum.search.views import bp as search
     from forum.triage.views import bp as triage
 
     app.register_blueprint(ideas)
     app.register_blueprint(accounts)
+    app.register_blueprint(search)
+    app.register_blueprint(merging)
     app.register_blueprint(statuses)
     app.register_blueprint(notifications)
     app.register_blueprint(changelog)

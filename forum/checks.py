@@ -10,12 +10,16 @@ from sqlalchemy import func, select
 from forum.extensions import db
 from forum.ideas import ranking
 from forum.ideas.models import Comment, Idea, Vote
+from forum.search import indexing
 
 TRENDING_TOLERANCE = 1e-6
 
 
 def run(*, fix: bool = False) -> list[str]:
-    return [*_vote_counts(fix), *_comment_counts(fix), *_merge_chains(), *_stalled_mail(fix)]
+    """Every problem found, as one line each; with ``fix``, repaired as well (the caller
+    commits the count repairs; index repairs are written at once)."""
+    return [*_vote_counts(fix), *_comment_counts(fix), *_merge_chains(), *_stalled_mail(fix),
+            *_search_index(fix)]
 
 
 def _vote_counts(fix: bool) -> list[str]:
@@ -87,4 +91,15 @@ def _stalled_mail(fix: bool) -> list[str]:
                 for message_id, phase in stalled]
     if fix and stalled:
         release_expired(now)
+    return problems
+
+
+def _search_index(fix: bool) -> list[str]:
+    """Ideas missing from the search index, indexed from an older version, or gone."""
+    found = indexing.drift()
+    problems = [f"idea {i}: missing from the search index" for i in found.missing]
+    problems += [f"idea {i}: stale in the search index" for i in found.stale]
+    problems += [f"search index: idea {i} should not be there" for i in found.extra]
+    if fix and found:
+        indexing.repair(found)
     return problems

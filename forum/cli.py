@@ -83,7 +83,7 @@ def seed_demo(if_empty: bool) -> None:
 @click.option("--fix", is_flag=True, help="Repair what drifted.")
 @with_appcontext
 def check(fix: bool) -> None:
-    """Verify stored counts against the rows they count; exit 1 on drift."""
+    """Verify stored counts and the search index against the rows; exit 1 on drift."""
     from forum import checks
 
     problems = checks.run(fix=fix)
@@ -97,7 +97,19 @@ def check(fix: bool) -> None:
     if problems:
         click.echo(f"{len(problems)} problem(s) found; run with --fix to repair.")
         sys.exit(1)
-    click.echo("No drift: every count matches.")
+    click.echo("No drift: every count and the search index match.")
+
+
+@forum_group.command("reindex")
+@with_appcontext
+def reindex() -> None:
+    """Rebuild the search index from the database."""
+    from forum.search import indexing
+
+    total = indexing.count_indexable()
+    with click.progressbar(length=total, label="Indexing ideas") as bar:
+        indexed = indexing.reindex(progress=bar.update)
+    click.echo(f"{indexed} idea(s) indexed.")
 
 
 @forum_group.command("set-status")

@@ -17,6 +17,7 @@ from forum.accounts.models import Role, User
 from forum.extensions import db
 from forum.ideas import services as ideas
 from forum.ideas.models import Board, Idea
+from forum.search import service as search
 
 # The database under test (fixtures migrated_db, database_url) and the markers bound to one
 # database: tests/databases.py.
@@ -75,6 +76,7 @@ def app(app_config):
         yield app
         db.session.remove()
         db.engine.dispose()
+    search.close(app)  # the index stays open for the life of an app; release its files
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from forum.ideas import queries, services, workflow
 from forum.ideas.forms import CommentForm, EmptyForm, IdeaForm
 from forum.ideas.models import Board, SubscriptionLevel, Tag
 from forum.moderation.limits import post_limit
+from forum.search import service as search
 from forum.web import page_number, paginate, safe_next, show_on_form
 
 bp = Blueprint("ideas", __name__)
@@ -69,7 +70,12 @@ def new_idea():
         chosen = next((b for b in boards if b.slug == request.args["board"]), None)
         if chosen:
             form.board.data = chosen.id
-    if form.validate_on_submit():
+    similar = None
+    if request.method == "POST" and request.form.get("check"):
+        # Without JavaScript, "Check for similar ideas" posts the form: show, save nothing.
+        similar = search.similar_ideas_for_form(form.title.data or "", form.body.data or "",
+                                                current_user)
+    elif form.validate_on_submit():
         if form.website.data:
             # A bot filled the honeypot: pretend success, store nothing.
             return redirect(url_for("ideas.index"))
@@ -84,7 +90,8 @@ def new_idea():
             db.session.commit()
             flash(_("Your idea is posted, and your vote is counted."), "success")
             return redirect(url_for("ideas.show", idea_id=idea.id))
-    return render_template("ideas/form.html", form=form, idea=None), 422 if form.errors else 200
+    return render_template("ideas/form.html", form=form, idea=None, similar=similar), \
+        422 if form.errors else 200
 
 
 @bp.route("/ideas/<int:idea_id>")
@@ -112,6 +119,7 @@ def _render_idea(idea, comment_form: CommentForm, status: int = 200):
         comments=services.visible_comments(target, viewer),
         history=services.status_history(target),
         satisfaction_summary=satisfaction_summary(target),
+        related=search.related_ideas(target, viewer) if not idea.is_merged else [],
         subscription=services.subscription_level(target, viewer),
         can_edit=viewer is not None and workflow.can_edit_idea(
             is_staff=viewer.is_staff, is_author=idea.author_id == viewer.id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -77,6 +77,18 @@ class SearchBackend(ABC):
     @abstractmethod
     def remove(self, ids: Iterable[int]) -> None:
         """Remove ideas by id; unknown ids are ignored."""
+
+    def refresh(self, ids: Collection[int],
+                load: Callable[[list[int]], list[IdeaDocument]]) -> None:
+        """Make the index hold what ``load`` returns for these ids now (the others removed).
+
+        Backends that can call ``load`` while holding their write lock: then two processes
+        refreshing the same idea cannot leave the older version in the index last.
+        """
+        wanted = sorted(set(ids))
+        docs = load(wanted)
+        self.index(docs)
+        self.remove(set(wanted) - {doc.id for doc in docs})
 
     @abstractmethod
     def search(self, query: str, *, boards: Collection[str] | None = None,

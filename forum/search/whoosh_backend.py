@@ -19,7 +19,9 @@ use.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import secrets
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
@@ -30,9 +32,11 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh import query as q
 from whoosh import writing
+from whoosh.codec import base as whoosh_codec
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.highlight import ContextFragmenter, Formatter, WholeFragmenter, get_text, highlight
 from whoosh.searching import Searcher
+from whoosh.util import IDCHARS
 
 from forum.search.analysis import (
     LANGUAGES,
@@ -64,6 +68,17 @@ _MARKDOWN_NOISE = (
     re.compile(r"`+|\*{1,3}|~~"),
 )
 _SNIPPET_CHARS = 240
+
+
+def _segment_id(cls: type, size: int = 16) -> str:
+    return "".join(secrets.choice(IDCHARS) for _ in range(size))
+
+
+# Whoosh names each new segment with the global ``random`` module. Anything that reseeds it (a
+# library, or Hypothesis, which seeds it for every example it runs) makes names repeat, and the
+# next commit then collides with an existing segment and leaves the index locked. Segment names
+# come from the operating system's randomness instead.
+whoosh_codec.Segment._random_id = classmethod(_segment_id)
 
 
 def build_schema() -> Schema:
@@ -166,6 +181,34 @@ class WhooshBackend(SearchBackend):
 
         self._commit(write, mirror)
 
+    def refresh(self, ids: Collection[int],
+                load: Callable[[list[int]], list[IdeaDocument]]) -> None:
+        wanted = sorted({int(i) for i in ids})
+        if not wanted:
+            return
+        batch: list[IdeaDocument] = []
+        gone: list[int] = []
+
+        def write(writer: Any) -> None:
+            # Read while holding the index's write lock (a file lock, so across processes):
+            # whoever writes last has read last, and the index ends with the latest version.
+            batch.extend(load(wanted))
+            found = {doc.id for doc in batch}
+            gone.extend(i for i in wanted if i not in found)
+            for doc in batch:
+                writer.update_document(**self._fields(doc))
+            for idea_id in gone:
+                writer.delete_by_term("id", idea_id)
+
+        def mirror() -> None:
+            self._ranker.upsert(batch)
+            self._ranker_versions.update((doc.id, fingerprint(doc)) for doc in batch)
+            self._ranker.remove(gone)
+            for idea_id in gone:
+                self._ranker_versions.pop(idea_id, None)
+
+        self._commit(write, mirror)
+
     def clear(self) -> None:
         def mirror() -> None:
             self._ranker.clear()
@@ -187,10 +230,17 @@ class WhooshBackend(SearchBackend):
                 writer.cancel()
                 raise
             with self._ranker_lock:
-                if mergetype is None:
-                    writer.commit()
-                else:
-                    writer.commit(mergetype=mergetype)
+                try:
+                    if mergetype is None:
+                        writer.commit()
+                    else:
+                        writer.commit(mergetype=mergetype)
+                except BaseException:
+                    # A failed commit keeps the index's write lock: release it, or every
+                    # later write in this process fails with LockError.
+                    with contextlib.suppress(Exception):
+                        writer.cancel()
+                    raise
                 mirror()
                 # The commit made generation ``writer.generation``. If the ranker mirrored the
                 # one this writer started from, it is in sync again; otherwise another process

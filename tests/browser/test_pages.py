@@ -52,8 +52,10 @@ def test_page(spec: PageSpec, viewport: str, scheme: str, browser, demo_site, si
         page.evaluate("document.fonts.ready")
         folder = ARTIFACTS / "pages"
         folder.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(folder / f"{spec.name}-{viewport}-{scheme}.png"),
-                        full_page=True)
+        # The whole page, and the first screen alone: what a person sees before scrolling.
+        shot = f"{spec.name}-{viewport}-{scheme}"
+        page.screenshot(path=str(folder / f"{shot}.png"), full_page=True)
+        page.screenshot(path=str(folder / f"{shot}-first-screen.png"))
 
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth")

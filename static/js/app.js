@@ -29,8 +29,14 @@
       // A refusal carries the server's sentence (e.g. "Voting is closed…"); anything that is
       // not our JSON (network down, proxy page) gets the generic, translated message.
       return response.json().catch(function () { return {}; })
-        .then(function (data) { return { ok: response.ok, data: data }; });
+        .then(function (data) { return { ok: response.ok, status: response.status, data: data }; });
     }).then(function (result) {
+      if (result.status === 401) {
+        // A visitor: sign in first, then come back to this page to vote.
+        render(wasVoted, before);
+        window.location.assign(form.dataset.signinUrl);
+        return;
+      }
       if (!result.ok) { throw new Error(result.data.message || form.dataset.msgFailed); }
       render(result.data.voted, result.data.votes);
       announce(form.dataset[result.data.voted ? "msgVoted" : "msgUnvoted"] || (result.data.votes + ""));

@@ -151,3 +151,29 @@ def test_the_message_after_a_form_post_is_announced(browser, live_app, live_serv
     expect(page.locator(".flashes")).to_have_attribute("role", "status")
     expect(page.locator("#live")).to_have_text("Signed in. Welcome back, Anna.")
     page.close()
+
+
+def test_a_form_being_posted_shows_it_and_ignores_a_second_press(browser, live_app,
+                                                                  live_server):
+    ids = seed(live_app)
+    state = sign_in_state(browser, live_server.url, "anna@example.com", PASSWORD)
+    context = browser.new_context(storage_state=state)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/ideas/{ids['csv']}")
+    # Two presses in a row, as the browser reports them before the next page arrives. A
+    # dispatched submit event runs the page's handlers without sending the form, so the page
+    # stays to be asked (after a real press it is gone as soon as the next one arrives).
+    outcome = page.evaluate("""() => {
+      const form = document.querySelector("form.comment-form");
+      const press = () => {
+        const event = new SubmitEvent("submit", {bubbles: true, cancelable: true});
+        form.dispatchEvent(event);
+        return event.defaultPrevented;
+      };
+      const first = press();
+      const busy = form.getAttribute("aria-busy");
+      const second = press();
+      return {firstCancelled: first, busy, secondCancelled: second};
+    }""")
+    assert outcome == {"firstCancelled": False, "busy": "true", "secondCancelled": True}
+    context.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import Flask
 from sqlalchemy import select
@@ -17,6 +18,9 @@ from forum import demo
 from forum.accounts.models import User
 from forum.extensions import db
 from forum.ideas.models import Board, Idea, Visibility
+
+if TYPE_CHECKING:  # the conftest skips the tier with its reason when Playwright is missing
+    from playwright.sync_api import Page
 
 # Who looks: the demo accounts that can sign in (password `forum.demo.DEMO_PASSWORD`).
 PERSONAS = {
@@ -53,6 +57,20 @@ class PageSpec:
     path: Callable[[Site], str]
     persona: str | None = None  # None: a visitor who is not signed in
     status: int = 200
+    # Optional steps on the loaded page before it is judged, e.g. sending a form empty to see
+    # its errors. Takes the Playwright page; leaves the browser on the page to judge.
+    then: Callable[[Page], None] | None = None
+
+
+def submit_empty(button: str) -> Callable[[Page], None]:
+    def submit(page: Page) -> None:
+        from playwright.sync_api import expect
+
+        with page.expect_navigation():
+            page.get_by_role("button", name=button, exact=True).click()
+        expect(page.locator(".field .error").first).to_be_visible()
+
+    return submit
 
 
 PAGES: list[PageSpec] = [
@@ -66,8 +84,12 @@ PAGES: list[PageSpec] = [
     PageSpec("idea-staff", lambda s: f"/ideas/{s.idea('Dark mode')}", persona="staff"),
     PageSpec("idea-new", lambda s: "/ideas/new", persona="customer"),
     PageSpec("idea-edit", lambda s: f"/ideas/{s.idea('Gantt chart view')}/edit", persona="staff"),
+    PageSpec("idea-new-errors", lambda s: "/ideas/new", persona="customer",
+             then=submit_empty("Post idea")),
     PageSpec("sign-in", lambda s: "/signin"),
+    PageSpec("sign-in-errors", lambda s: "/signin", then=submit_empty("Sign in")),
     PageSpec("sign-up", lambda s: "/signup"),
+    PageSpec("sign-up-errors", lambda s: "/signup", then=submit_empty("Sign up")),
     PageSpec("profile", lambda s: f"/people/{s.person(PERSONAS['customer'])}"),
     PageSpec("profile-own", lambda s: f"/people/{s.person(PERSONAS['customer'])}",
              persona="customer"),

@@ -49,6 +49,8 @@ def test_page(spec: PageSpec, viewport: str, scheme: str, browser, demo_site, si
     try:
         response = page.goto(demo_site.url + spec.path(demo_site))
         assert response is not None and response.status == spec.status
+        if spec.then is not None:
+            spec.then(page)
         page.evaluate("document.fonts.ready")
         folder = ARTIFACTS / "pages"
         folder.mkdir(parents=True, exist_ok=True)

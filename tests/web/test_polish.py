@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from forum.extensions import db
+from forum.ideas import services
+
 STATIC = Path(__file__).resolve().parents[2] / "static"
 CSS_BUDGET = 30 * 1024
 
@@ -101,3 +104,11 @@ def test_every_page_has_the_favicon(client):
     with client.get(icons[0]) as response:
         assert response.status_code == 200
         assert response.mimetype == "image/svg+xml"
+
+
+def test_a_closed_idea_says_in_words_that_voting_is_closed(client, make_idea, personas):
+    idea = make_idea()
+    assert "Voting is closed</span>" not in client.get(f"/ideas/{idea.id}").text
+    services.change_status(idea, services.find_status("shipped"), personas["pam"])
+    db.session.commit()
+    assert "Voting is closed</span>" in client.get(f"/ideas/{idea.id}").text

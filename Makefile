@@ -10,7 +10,7 @@ APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
 .DEFAULT_GOAL := help
 .PHONY: help install catalogs run test test-sqlite test-postgres test-fast lint browser-deps \
-	postgres-deps translations clean
+	postgres-deps axe translations clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -60,6 +60,33 @@ browser-deps: ## install Debian's Chromium for the browser tests (as root)
 	  else echo "chromium is not installed and we are not root: browser tests will skip" >&2; fi; \
 	fi
 
+# axe-core checks accessibility inside the browser tests; it is test tooling, never served by the
+# product. Pinned by version and by the registry's sha512 so a run cannot change under our feet;
+# kept out of git (650 KB of minified code) and fetched with npm, which the machines carry.
+AXE_VERSION := 4.14.1
+AXE_INTEGRITY := sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
+AXE_DIR := tests/browser/vendor/axe-core-$(AXE_VERSION)
+
+axe: $(AXE_DIR)/axe.min.js ## fetch the pinned axe-core (npm registry) for the accessibility tests
+
+$(AXE_DIR)/axe.min.js:
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing npm with apt-get…"; \
+	    ($(APT_GET) install -y -qq npm >/dev/null 2>&1 || \
+	     ($(APT_GET) update -qq && $(APT_GET) install -y -qq npm >/dev/null)); \
+	  else echo "npm is not installed and we are not root: the axe checks will skip" >&2; exit 0; fi; \
+	fi; \
+	tmp=$$(mktemp -d) && \
+	npm pack --silent --pack-destination "$$tmp" axe-core@$(AXE_VERSION) >/dev/null && \
+	got="sha512-$$(openssl dgst -sha512 -binary "$$tmp/axe-core-$(AXE_VERSION).tgz" | base64 -w0)" && \
+	if [ "$$got" != "$(AXE_INTEGRITY)" ]; then echo "axe-core tarball integrity mismatch: $$got" >&2; rm -rf "$$tmp"; exit 1; fi && \
+	mkdir -p $(AXE_DIR) && \
+	tar -xzf "$$tmp/axe-core-$(AXE_VERSION).tgz" -C $(AXE_DIR) --strip-components=1 \
+	  package/axe.min.js package/LICENSE package/package.json && \
+	rm -rf "$$tmp"
+
+
 # The test tooling starts its own throwaway cluster from these (tests/databases.py).
 PG_SERVER_FOUND := { command -v initdb && command -v pg_ctl && command -v postgres; } >/dev/null 2>&1 \
 	|| ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1
@@ -73,7 +100,7 @@ postgres-deps: ## install Debian's PostgreSQL server for the PostgreSQL test run
 	  else echo "no PostgreSQL server and we are not root: the PostgreSQL run will skip" >&2; fi; \
 	fi
 
-test: install browser-deps postgres-deps ## the whole suite on SQLite, then again on PostgreSQL
+test: install browser-deps axe postgres-deps ## the whole suite on SQLite, then again on PostgreSQL
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 	FORUM_TEST_DATABASE=postgres $(BIN)/pytest
@@ -91,4 +118,4 @@ lint: install ## ruff
 	$(BIN)/ruff check .
 
 clean: ## remove the virtualenv and caches (keeps instance/)
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info tests/browser/vendor test-artifacts

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Flask, current_app
-from flask_babel import format_datetime, format_timedelta, get_locale
+from flask_babel import format_date, format_datetime, format_timedelta, get_locale
 
 from forum.i18n import LANGUAGE_NAMES
 from forum.ideas.workflow import voting_open
@@ -28,9 +28,14 @@ def atom_date(value: datetime | None) -> str:
     return (value or datetime(1970, 1, 1, tzinfo=UTC)).astimezone(UTC).isoformat()
 
 
+def day(value: datetime | None) -> str:
+    """A calendar date without the time, for things where the hour means nothing."""
+    return format_date(value, "long") if value else ""
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        markdown=render_markdown, excerpt=excerpt, when=when, exact=exact, slugify=slugify,
+        markdown=render_markdown, excerpt=excerpt, when=when, exact=exact, day=day, slugify=slugify,
         atom_date=atom_date,
     )
     app.jinja_env.globals.update(language_names=LANGUAGE_NAMES, voting_open=voting_open)

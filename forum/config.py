@@ -36,6 +36,14 @@ DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
+    # Password guessing: failed sign-ins are counted per client address and per account (so
+    # that spreading guesses over many addresses does not help). Only failures count, so a
+    # household or office behind one address is not locked out by its own successful sign-ins.
+    "SIGNIN_LIMIT_PER_ADDRESS": "30 per 10 minutes",
+    "SIGNIN_LIMIT_PER_ACCOUNT": "10 per 10 minutes",
+    # Sign-up says "an account with that email already exists"; this bounds how fast anyone can
+    # use that answer to test which addresses have accounts.
+    "SIGNUP_LIMIT_PER_ADDRESS": "20 per hour",
 }
 
 LOCALES = ("en", "fr", "it")

@@ -1,6 +1,17 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -8,7 +19,7 @@ from forum.accounts import services
 from forum.accounts.forms import SignInForm, SignUpForm
 from forum.accounts.models import User
 from forum.errors import DomainError
-from forum.extensions import db
+from forum.extensions import db, limiter
 from forum.ideas import queries
 from forum.ideas import services as ideas
 from forum.web import safe_next, show_on_form
@@ -22,7 +33,23 @@ def _start_session(user: User, remember: bool) -> None:
     login_user(user, remember=remember)
 
 
+def _limit(name: str):
+    """A limit read from the configuration at request time (tests and sites tune it)."""
+    return lambda: current_app.config[name]
+
+
+def _account_key() -> str:
+    # The address as typed, folded the way find_by_email folds it: "Anna@x" and "anna@x "
+    # are the same account to the limit, as they are to the sign-in.
+    return "account:" + (request.form.get("email") or "").strip().lower()
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code != 302
+
+
 @bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_limit("SIGNUP_LIMIT_PER_ADDRESS"), methods=["POST"])
 def sign_up():
     if current_user.is_authenticated:
         return redirect(url_for("ideas.index"))
@@ -43,6 +70,9 @@ def sign_up():
 
 
 @bp.route("/signin", methods=["GET", "POST"])
+@limiter.limit(_limit("SIGNIN_LIMIT_PER_ADDRESS"), methods=["POST"], deduct_when=_failed)
+@limiter.limit(_limit("SIGNIN_LIMIT_PER_ACCOUNT"), methods=["POST"], deduct_when=_failed,
+               key_func=_account_key)
 def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("ideas.index"))

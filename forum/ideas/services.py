@@ -60,6 +60,10 @@ def _can_see(idea: Idea, viewer: User | None) -> bool:
     staff = signed_in and viewer.is_staff
     if idea.hidden_at is not None and not staff:
         return False
+    if idea.merged_into_id is not None and not _can_see(idea.merged_into, viewer):
+        # The page of a merged idea shows (and votes on) its canonical idea: an idea merged
+        # into one on a board this person cannot see would show them that idea's title.
+        return False
     return workflow.can_see_board(idea.board.visibility, signed_in=signed_in, is_staff=staff)
 
 

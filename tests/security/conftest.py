@@ -5,6 +5,7 @@ Every secret carries a marker so a test can prove it never reaches the wrong rea
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from dataclasses import dataclass
 
 import pytest
@@ -112,7 +113,12 @@ def world_db(migrated_db, tmp_path_factory) -> tuple[str, dict]:
                       "PASSWORD_HASH_METHOD": "scrypt:1024:8:1"})
     with app.app_context():
         ids = _build_world()
+        db.session.remove()
         db.engine.dispose()
+    # Fold the write-ahead log into the file: the tests copy the file alone.
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
     return str(path), ids
 
 

@@ -166,3 +166,19 @@ def client_as(app, world):
         return sign_in_as(app.test_client(), world.people[persona])
 
     return make
+
+
+def sample_path(rule, world: World) -> str:
+    """A URL for any rule of the url_map, its arguments taken from the world. A new route
+    with an argument name not listed here still gets a value of the right type."""
+    known = {"idea_id": world.ideas["public"].id, "user_id": world.people["customer"].id,
+             "slug": "general", "filename": "css/app.css", "board": "general"}
+    values = {}
+    for name in rule.arguments:
+        converter = type(rule._converters[name]).__name__
+        values[name] = known.get(name, 1 if converter == "IntegerConverter" else "general")
+    return rule.build(values, append_unknown=False)[1]
+
+
+def rules_with(app, methods: set[str]) -> list:
+    return [rule for rule in app.url_map.iter_rules() if rule.methods & methods]

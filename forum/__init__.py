@@ -101,9 +101,16 @@ def register_errors(app: Flask) -> None:
 
 
 def register_security_headers(app: Flask) -> None:
-    """A strict CSP (no inline script) and the usual hardening headers on every response."""
-    from forum.security import add_security_headers
+    """A strict CSP (no inline script) and the usual hardening headers on every response;
+    oversized bodies and raw bytes in query strings dealt with first."""
+    from forum.security import (
+        add_security_headers,
+        percent_encode_raw_query_bytes,
+        refuse_oversized_bodies,
+    )
 
+    app.wsgi_app = percent_encode_raw_query_bytes(app.wsgi_app)
+    app.before_request(refuse_oversized_bodies)
     app.after_request(add_security_headers)
 
 

@@ -1,6 +1,6 @@
 """Response headers that keep the pages inert if something slips through escaping."""
 
-from flask import Response, current_app
+from flask import Response, abort, current_app, request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
@@ -20,3 +20,27 @@ def add_security_headers(response: Response) -> Response:
         # where the session cookie could be read or a page altered on the way.
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
+
+
+def refuse_oversized_bodies() -> None:
+    """413 before anything runs, whether or not the route reads its body: an answer that
+    depended on the route (a redirect here, 413 there) would tell a prober which is which.
+    Bodies without a Content-Length are cut by Werkzeug at the same limit when read."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit is not None and (request.content_length or 0) > limit:
+        abort(413)
+
+
+def percent_encode_raw_query_bytes(wsgi_app):
+    """WSGI middleware: a query string with raw non-ASCII bytes (browsers percent-encode them;
+    hand-made requests need not) would make Werkzeug's strict UTF-8 decoding raise, a 500.
+    Percent-encoding them gives the same text a browser would have sent."""
+
+    def guarded(environ, start_response):
+        query = environ.get("QUERY_STRING", "")
+        if not query.isascii():
+            raw = query.encode("latin-1", "replace")
+            environ["QUERY_STRING"] = "".join(chr(b) if b < 0x80 else f"%{b:02X}" for b in raw)
+        return wsgi_app(environ, start_response)
+
+    return guarded

@@ -39,9 +39,9 @@ def _limit(name: str):
 
 
 def _account_key() -> str:
-    # The address as typed, folded the way find_by_email folds it: "Anna@x" and "anna@x "
-    # are the same account to the limit, as they are to the sign-in.
-    return "account:" + (request.form.get("email") or "").strip().lower()
+    # Folded the way find_by_email folds it: every spelling of one address is one account to
+    # the limit, as it is to the sign-in.
+    return "account:" + services.account_key(request.form.get("email") or "")
 
 
 def _failed(response: Response) -> bool:

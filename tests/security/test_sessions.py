@@ -166,7 +166,8 @@ def test_stored_hashes_are_salted(world):
 @pytest.fixture
 def limited(make_app):
     return make_app(RATELIMIT_ENABLED=True, SIGNIN_LIMIT_PER_ADDRESS="6 per minute",
-                    SIGNIN_LIMIT_PER_ACCOUNT="3 per minute", SIGNUP_LIMIT_PER_ADDRESS="3 per minute")
+                    SIGNIN_LIMIT_PER_ACCOUNT="3 per minute",
+                    SIGNUP_LIMIT_PER_ADDRESS="3 per minute")
 
 
 def _sign_in(app, email: str, password: str, address: str):

@@ -60,8 +60,8 @@ test: install browser-deps ## install what the tests need and run the whole suit
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-test-fast: install ## the suite without the browser tests
-	$(BIN)/pytest -m "not browser"
+test-fast: install ## the suite without the browser and slow tests
+	$(BIN)/pytest -m "not browser and not slow"
 
 lint: install ## ruff
 	$(BIN)/ruff check .

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -137,9 +138,10 @@ def personas(app, world_db) -> dict[str, User]:
 
 
 @pytest.fixture
-def world(app, world_db) -> World:
+def world(app, world_db) -> Iterator[World]:
+    """The site, and afterwards proof that whatever the test did left no count drifting."""
     ids = world_db[1]
-    return World(
+    yield World(
         people={"anonymous": None, **{k: db.session.get(User, v)
                                       for k, v in ids["people"].items() if k != "bob"}},
         boards={k: db.session.get(Board, v) for k, v in ids["boards"].items()},
@@ -147,6 +149,8 @@ def world(app, world_db) -> World:
         internal_note=db.session.get(Comment, ids["internal_note"]),
         hidden_comment=db.session.get(Comment, ids["hidden_comment"]),
     )
+    db.session.rollback()
+    assert checks.run() == []
 
 
 def sign_in_as(client: FlaskClient, user: User | None) -> FlaskClient:

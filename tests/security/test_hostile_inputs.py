@@ -102,6 +102,20 @@ def test_hostile_text_in_every_form(world, client_as, app, payload):
     else:
         assert person is None
 
+    # The other fields: choices, addresses and passwords.
+    for path, form, expected in [
+        (f"/ideas/{public.id}/follow", {"level": payload}, 400),
+        ("/language", {"locale": payload}, 302),
+        ("/signin", {"email": payload, "password": payload}, 422),
+        ("/signup", {"name": "Probe", "email": payload, "password": payload}, 422),
+    ]:
+        client = anna if "follow" in path else client_as("anonymous")
+        before = fingerprint()
+        response = client.post(path, data=form)
+        assert response.status_code == expected, (path, response.status_code)
+        assert_inert(response.text, path)
+        assert fingerprint() == before
+
     # Paths and query strings.
     visitor = client_as("anonymous")
     for path in (f"/boards/{quote(payload, safe='')}", f"/people/{quote(payload, safe='')}",

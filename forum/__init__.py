@@ -102,13 +102,19 @@ def register_errors(app: Flask) -> None:
 
 def register_security_headers(app: Flask) -> None:
     """A strict CSP (no inline script) and the usual hardening headers on every response;
-    oversized bodies and raw bytes in query strings dealt with first."""
+    oversized bodies and raw bytes in query strings dealt with first; trusted proxies'
+    forwarded addresses believed (FORUM_TRUSTED_PROXIES)."""
     from forum.security import (
         add_security_headers,
         percent_encode_raw_query_bytes,
         refuse_oversized_bodies,
     )
 
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.wsgi_app = percent_encode_raw_query_bytes(app.wsgi_app)
     app.before_request(refuse_oversized_bodies)
     app.after_request(add_security_headers)

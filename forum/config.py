@@ -44,6 +44,10 @@ DEFAULTS: dict[str, Any] = {
     # Sign-up says "an account with that email already exists"; this bounds how fast anyone can
     # use that answer to test which addresses have accounts.
     "SIGNUP_LIMIT_PER_ADDRESS": "20 per hour",
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host. Zero trusts
+    # none (a client could forge them); behind one nginx, 1, or every visitor shares the proxy's
+    # address and its rate limits.
+    "TRUSTED_PROXIES": 0,
 }
 
 LOCALES = ("en", "fr", "it")

@@ -251,3 +251,23 @@ def test_sign_up_with_a_taken_address_says_so_and_creates_nothing(world, client)
     assert response.status_code == 422
     assert "An account with that email already exists." in response.text
     assert fingerprint() == before
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_forwarded_addresses_count_only_behind_a_trusted_proxy(world, make_app, proxies):
+    app = make_app(RATELIMIT_ENABLED=True, SIGNIN_LIMIT_PER_ADDRESS="2 per minute",
+                   TRUSTED_PROXIES=proxies)
+
+    def attempt(email: str, forwarded: str) -> int:
+        return app.test_client().post(
+            "/signin", data={"email": email, "password": "guess"},
+            headers={"X-Forwarded-For": forwarded},
+            environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code
+
+    statuses = [attempt(f"p{n}@example.com", f"203.0.113.{n}") for n in range(3)]
+    if proxies:
+        # Three visitors behind the proxy: each has their own allowance.
+        assert statuses == [422, 422, 422]
+    else:
+        # Nobody vouches for the header: a client cannot dodge the limit by forging it.
+        assert statuses == [422, 422, 429]

@@ -100,7 +100,16 @@ class Server:
         return [pid for pid in children_of(self.process.pid) if alive(pid)]
 
     def kill_worker(self) -> None:
-        os.kill(random.choice(self.workers()), signal.SIGKILL)
+        for _attempt in range(50):
+            workers = self.workers()
+            if workers:
+                try:
+                    os.kill(random.choice(workers), signal.SIGKILL)
+                    return
+                except ProcessLookupError:  # it went away between the listing and the kill
+                    pass
+            time.sleep(0.1)
+        raise AssertionError("no worker to kill")
 
     def kill_master(self) -> None:
         """SIGKILL the master; its orphaned workers notice and leave (or are killed)."""
@@ -140,6 +149,7 @@ class Client:
     token: str = ""
     ops: list[Op] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)
+    refused: int = 0
 
     def request(self, method: str, path: str, form: dict | None = None,
                 json: bool = False) -> tuple[int, dict, str]:
@@ -199,6 +209,7 @@ class Client:
         n = 0
         while not stop.is_set():
             n += 1
+            sent = len(self.ops)
             try:
                 if not self.token:
                     self.sign_in()
@@ -206,6 +217,12 @@ class Client:
                     self.post_idea(n)
                 else:
                     self.vote(rng.choice(shared), rng.random() < 0.6)
+            except ConnectionRefusedError:
+                # Nobody listening (the server is down): the request was never sent.
+                if len(self.ops) > sent and not self.ops[-1].acked:
+                    self.ops.pop()
+                self.refused += 1
+                time.sleep(0.05)
             except (OSError, http.client.HTTPException):
                 # The worker died under us or the server is restarting: the answer never
                 # came, so the operation's outcome is unknown. Try again shortly.

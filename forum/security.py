@@ -1,4 +1,5 @@
-"""Response headers that keep the pages inert if something slips through escaping."""
+"""Response headers that keep the pages inert if something slips through escaping, and the
+guards that turn malformed requests (too large, raw bytes in the query) into clean answers."""
 
 from flask import Response, abort, current_app, request
 

@@ -41,8 +41,9 @@ DEFAULTS: dict[str, Any] = {
     # household or office behind one address is not locked out by its own successful sign-ins.
     "SIGNIN_LIMIT_PER_ADDRESS": "30 per 10 minutes",
     "SIGNIN_LIMIT_PER_ACCOUNT": "10 per 10 minutes",
-    # Sign-up says "an account with that email already exists"; this bounds how fast anyone can
-    # use that answer to test which addresses have accounts.
+    # Sign-up says "an account with that email already exists"; counting refused sign-ups bounds
+    # how fast anyone can use that answer to test which addresses have accounts, while a team
+    # signing up together from one office is never stopped.
     "SIGNUP_LIMIT_PER_ADDRESS": "20 per hour",
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host. Zero trusts
     # none (a client could forge them); behind one nginx, 1, or every visitor shares the proxy's

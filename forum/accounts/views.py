@@ -49,7 +49,7 @@ def _failed(response: Response) -> bool:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(_limit("SIGNUP_LIMIT_PER_ADDRESS"), methods=["POST"])
+@limiter.limit(_limit("SIGNUP_LIMIT_PER_ADDRESS"), methods=["POST"], deduct_when=_failed)
 def sign_up():
     if current_user.is_authenticated:
         return redirect(url_for("ideas.index"))

@@ -218,6 +218,14 @@ def test_sign_up_is_rate_limited_per_address(world, limited):
                             environ_base={"REMOTE_ADDR": "10.0.0.13"}).status_code
                 for n in range(4)]
     assert statuses == [422, 422, 422, 429]
+    # Only refused sign-ups count: a whole team signing up from one office gets through.
+    office = limited.test_client()
+    for n in range(5):
+        response = office.post("/signup", data={"name": "Team", "email": f"team{n}@example.com",
+                                                "password": PASSWORD},
+                               environ_base={"REMOTE_ADDR": "10.0.0.14"})
+        assert response.status_code == 302
+        office.post("/signout", environ_base={"REMOTE_ADDR": "10.0.0.14"})
 
 
 # --- account enumeration -------------------------------------------------------------------

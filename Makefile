@@ -111,8 +111,8 @@ test-sqlite: install ## the whole suite on SQLite only
 test-postgres: install postgres-deps ## the whole suite on a throwaway PostgreSQL cluster only
 	FORUM_TEST_DATABASE=postgres $(BIN)/pytest
 
-test-fast: install ## the suite without the browser tests
-	$(BIN)/pytest -m "not browser"
+test-fast: install ## the suite without the browser and slow tests
+	$(BIN)/pytest -m "not browser and not slow"
 
 lint: install ## ruff
 	$(BIN)/ruff check .

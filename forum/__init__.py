@@ -160,10 +160,19 @@ def register_errors(app: Flask) -> None:
 
 def register_security_headers(app: Flask) -> None:
     """A strict CSP (no inline script) and the usual hardening headers on every response;
-    requests carrying NUL characters refused."""
-    from forum.security import add_security_headers, apply_body_limit, refuse_nul_bytes
+    requests carrying NUL characters refused; oversized bodies and raw bytes in query strings
+    dealt with first."""
+    from forum.security import (
+        add_security_headers,
+        apply_body_limit,
+        percent_encode_raw_query_bytes,
+        refuse_nul_bytes,
+        refuse_oversized_bodies,
+    )
 
-    app.before_request(apply_body_limit)  # first: the others read the body
+    app.wsgi_app = percent_encode_raw_query_bytes(app.wsgi_app)
+    app.before_request(apply_body_limit)  # first: the view's own limit, before anything reads
+    app.before_request(refuse_oversized_bodies)
     app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)
 

@@ -4,6 +4,7 @@ transaction: one commit at the end, or nothing."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
@@ -110,6 +111,57 @@ def reindex() -> None:
     with click.progressbar(length=total, label="Indexing ideas") as bar:
         indexed = indexing.reindex(progress=bar.update)
     click.echo(f"{indexed} idea(s) indexed.")
+
+
+@forum_group.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup(path: Path) -> None:
+    """Copy the SQLite database to PATH while the site keeps serving."""
+    from forum import backup as backups
+
+    if not backups.is_sqlite(db.engine):
+        raise click.ClickException(backups.PG_GUIDANCE)
+    try:
+        backups.backup(db.engine, path)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up to {path} ({_summary(path)}).")
+
+
+@forum_group.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.confirmation_option(prompt="Replace everything in the database with this backup?")
+@with_appcontext
+def restore(path: Path) -> None:
+    """Replace the database's content with the backup at PATH."""
+    from forum import backup as backups
+
+    if not backups.is_sqlite(db.engine):
+        raise click.ClickException(backups.PG_GUIDANCE)
+    db.session.remove()
+    try:
+        backups.restore(db.engine, path)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    # The index described the data that was just replaced: rebuild it from what is now there.
+    from forum.search import indexing
+
+    indexed = indexing.reindex()
+    click.echo(f"Restored from {path} ({_summary(path)}); search index rebuilt ({indexed} "
+               "ideas). Run `flask forum check` to verify.")
+
+
+def _summary(path: Path) -> str:
+    import sqlite3
+
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        ideas, votes, people = (connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                                for table in ("ideas", "votes", "users"))
+    finally:
+        connection.close()
+    return f"{ideas} ideas, {votes} votes, {people} people"
 
 
 @forum_group.command("set-status")

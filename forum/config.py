@@ -55,6 +55,15 @@ DEFAULTS: dict[str, Any] = {
     # board; FORUM_SIGNUP_RATE_LIMIT / FORUM_POST_RATE_LIMIT change them.
     "SIGNUP_RATE_LIMIT": "10 per hour",
     "POST_RATE_LIMIT": "30 per hour",
+    # Password guessing: failed sign-ins are counted per client address and per account (so
+    # that spreading guesses over many addresses does not help). Only failures count, so a
+    # household or office behind one address is not locked out by its own successful sign-ins.
+    "SIGNIN_LIMIT_PER_ADDRESS": "30 per 10 minutes",
+    "SIGNIN_LIMIT_PER_ACCOUNT": "10 per 10 minutes",
+    # Sign-up says "an account with that email already exists"; counting refused sign-ups bounds
+    # how fast anyone can use that answer to test which addresses have accounts, while a team
+    # signing up together from one office is never stopped.
+    "SIGNUP_LIMIT_PER_ADDRESS": "20 per hour",
 }
 
 LOCALES = ("en", "fr", "it")

@@ -38,7 +38,9 @@ def choose_language():
             current_user.locale = locale
             db.session.commit()
         response.set_cookie(COOKIE, locale, max_age=365 * 86400, samesite="Lax",
-                            httponly=True, secure=request.is_secure)
+                            httponly=True,
+                            # Behind a TLS proxy the request itself looks like plain HTTP.
+                            secure=current_app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
     return response
 
 

@@ -25,6 +25,12 @@ class NotifyFrequency(enum.StrEnum):
 
 
 
+def hashable(password: str) -> str:
+    """A lone surrogate (possible in JSON, never typed in a form) cannot be encoded to hash;
+    it is replaced, the same way when setting and when checking."""
+    return password.encode("utf-8", "replace").decode("utf-8")
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
@@ -47,10 +53,11 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str, method: str = "scrypt") -> None:
         # scrypt (werkzeug's default) is memory-hard and needs no extra dependency.
-        self.password_hash = generate_password_hash(password, method=method)
+        self.password_hash = generate_password_hash(hashable(password), method=method)
 
     def check_password(self, password: str) -> bool:
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        return bool(self.password_hash) and check_password_hash(self.password_hash,
+                                                                hashable(password))
 
     @property
     def is_staff(self) -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
 from forum import signals, tokens
-from forum.accounts.models import Role, User
+from forum.accounts.models import Role, User, hashable
 from forum.db import utcnow
 from forum.errors import Conflict, NotFound, ValidationError
 from forum.extensions import db
@@ -37,8 +37,17 @@ def normalise_email(email: str) -> str:
                               {"email": _l("Enter an address like name@example.com.")}) from None
 
 
+def account_key(email: str) -> str:
+    """The address as stored, for any way of writing it ("Anna@Example.COM", an IDNA domain
+    as xn--… or in Unicode); text that is no address at all is only trimmed and lower-cased."""
+    try:
+        return normalise_email(email)
+    except ValidationError:
+        return email.strip().lower()
+
+
 def find_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    return db.session.scalar(select(User).where(func.lower(User.email) == account_key(email)))
 
 
 def register(*, email: str, name: str, password: str | None, role: Role = Role.CUSTOMER,
@@ -75,7 +84,7 @@ def authenticate(email: str, password: str) -> User | None:
     user = find_by_email(email)
     if user is None:
         # Hash anyway so that timing does not tell which addresses have accounts.
-        generate_password_hash(password, method=hash_method())
+        generate_password_hash(hashable(password), method=hash_method())
         return None
     if not user.check_password(password):
         return None

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
     redirect,
     render_template,
+    request,
     session,
     url_for,
 )
@@ -39,8 +41,24 @@ def _start_session(user: User, remember: bool) -> None:
     login_user(user, remember=remember)
 
 
+def _limit(name: str):
+    """A limit read from the configuration at request time (tests and sites tune it)."""
+    return lambda: current_app.config[name]
+
+
+def _account_key() -> str:
+    # Folded the way find_by_email folds it: every spelling of one address is one account to
+    # the limit, as it is to the sign-in.
+    return "account:" + services.account_key(request.form.get("email") or "")
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code != 302
+
+
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit(signup_limit, methods=["POST"])
+@limiter.limit(_limit("SIGNUP_LIMIT_PER_ADDRESS"), methods=["POST"], deduct_when=_failed)
 def sign_up():
     if current_user.is_authenticated:
         return redirect(url_for("ideas.index"))
@@ -67,6 +85,9 @@ def sign_up():
 
 
 @bp.route("/signin", methods=["GET", "POST"])
+@limiter.limit(_limit("SIGNIN_LIMIT_PER_ADDRESS"), methods=["POST"], deduct_when=_failed)
+@limiter.limit(_limit("SIGNIN_LIMIT_PER_ACCOUNT"), methods=["POST"], deduct_when=_failed,
+               key_func=_account_key)
 def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("ideas.index"))

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from forum.accounts.models import User
-from forum.api import pending, present
+from forum.api import features, present
 from forum.api import schemas as s
 from forum.api.auth import WRITE_METHODS, authenticate, caller_key
 from forum.api.openapi import describe, document, fields_of
@@ -69,9 +69,9 @@ def _api_url(endpoint_name: str, **values) -> str:
 # --- ideas ---------------------------------------------------------------------------------
 
 @endpoint(bp, "GET", "/ideas", summary="List ideas", who=Who.ANYONE, tag=IDEAS,
-          query=s.IdeaListQuery, ok=(200, s.IdeaPage), errors=(501,),
-          description="Canonical ideas of the boards the caller can see. `q` (full-text search) "
-                      "answers 501 until search is available.")
+          query=s.IdeaListQuery, ok=(200, s.IdeaPage),
+          description="Canonical ideas of the boards the caller can see; `q` narrows them to "
+                      "full-text matches (words stemmed in English, French and Italian).")
 def list_ideas(query: s.IdeaListQuery):
     viewer = _viewer()
     boards = [_board(query.board)] if query.board else services.visible_boards(viewer)
@@ -80,7 +80,7 @@ def list_ideas(query: s.IdeaListQuery):
         tag=_tag(query.tag) if query.tag else None,
     )
     if query.q:
-        select = pending.search(select, query.q)
+        select = features.search(select, query.q, viewer)
     # Tags in one query for the whole page instead of one per idea.
     page = paginate(select.options(selectinload(Idea.tags)), query.page, query.per_page)
     return s.IdeaPage(items=present.ideas(page.items, viewer), total=page.total, page=page.page,
@@ -195,7 +195,7 @@ def history(idea_id: int):
 
 
 @endpoint(bp, "POST", "/ideas/<int:idea_id>/merge", summary="Merge into another idea",
-          who=Who.STAFF, tag=STATUS, body=s.MergeIn, ok=(200, s.IdeaOut), errors=(409, 501),
+          who=Who.STAFF, tag=STATUS, body=s.MergeIn, ok=(200, s.IdeaOut), errors=(409,),
           description="Answers the canonical idea after the change.")
 def merge(idea_id: int, body: s.MergeIn):
     idea = _idea(idea_id)
@@ -203,16 +203,16 @@ def merge(idea_id: int, body: s.MergeIn):
         into = _idea(body.into)
     except NotFound:
         raise ValidationError("Unknown idea.", {"into": "No idea with that number."}) from None
-    canonical = pending.merge(idea, into, current_user)
+    canonical = features.merge(idea, into, current_user)
     db.session.commit()
     return present.idea(canonical, current_user)
 
 
 @endpoint(bp, "POST", "/ideas/<int:idea_id>/unmerge", summary="Undo a merge", who=Who.STAFF,
-          tag=STATUS, ok=(200, s.IdeaOut), errors=(409, 501),
+          tag=STATUS, ok=(200, s.IdeaOut), errors=(409,),
           description="Answers the former canonical idea after the change.")
 def unmerge(idea_id: int):
-    canonical = pending.unmerge(_idea(idea_id), current_user)
+    canonical = features.unmerge(_idea(idea_id), current_user)
     db.session.commit()
     return present.idea(canonical, current_user)
 
@@ -242,12 +242,12 @@ def post_comment(idea_id: int, body: s.CommentIn):
 # --- lookups -------------------------------------------------------------------------------
 
 @endpoint(bp, "GET", "/similar", summary="Find similar ideas", who=Who.ANYONE, tag=LISTS,
-          query=s.SimilarQuery, ok=(200, list[s.SimilarIdea]), errors=(501,),
+          query=s.SimilarQuery, ok=(200, list[s.SimilarIdea]),
           description="Canonical ideas like this title and body, best first.")
 def similar(query: s.SimilarQuery):
     if not (query.title.strip() or query.body.strip()):
         raise ValidationError("Give a title or a body.", {"title": "Give a title or a body."})
-    found = pending.similar(query.title, query.body, query.limit, _viewer())
+    found = features.similar(query.title, query.body, query.limit, _viewer())
     return [s.SimilarIdea(id=i.id, title=i.title, status=i.status.slug, votes=i.vote_count,
                           score=score, url=present.page_url(i)) for i, score in found]
 

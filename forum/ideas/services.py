@@ -54,15 +54,19 @@ def get_visible_idea(idea_id: int, viewer: User | None) -> Idea:
     """The idea if this person may see it; hidden boards and hidden ideas answer 'not found'."""
     # A number no database column can hold would raise OverflowError in the driver.
     idea = db.session.get(Idea, idea_id) if 0 < idea_id <= MAX_ID else None
-    if idea is None or not _can_see(idea, viewer):
+    if idea is None or not can_see(idea, viewer):
         raise NotFound(_l("No idea with that number."))
     return idea
 
 
-def _can_see(idea: Idea, viewer: User | None) -> bool:
+def can_see(idea: Idea, viewer: User | None) -> bool:
     signed_in = viewer is not None and viewer.is_authenticated
     staff = signed_in and viewer.is_staff
     if (idea.hidden_at is not None or idea.author.is_banned) and not staff:
+        return False
+    if idea.merged_into_id is not None and not can_see(idea.merged_into, viewer):
+        # The page of a merged idea shows (and votes on) its canonical idea: an idea merged
+        # into one on a board this person cannot see would show them that idea's title.
         return False
     return workflow.can_see_board(idea.board.visibility, signed_in=signed_in, is_staff=staff)
 

@@ -237,7 +237,9 @@ def followed(user: User) -> list[tuple[Idea, SubscriptionLevel]]:
         .where(Subscription.user_id == user.id)
         .order_by(Subscription.created_at.desc(), Idea.id.desc())
     ).all()
-    return [(idea, level) for idea, level in rows]
+    # An idea can leave someone's sight after they followed it (hidden, moved to a private
+    # board, merged into a private idea): their list must not show it any more.
+    return [(idea, level) for idea, level in rows if ideas.can_see(idea, user)]
 
 
 def set_preferences(user: User, *, frequency: str, levels: dict[int, str]) -> None:

@@ -39,11 +39,13 @@ def test_list_ideas_names_each_bad_parameter(client):
     assert response.status_code == 422 and "status" in response.json["fields"]
 
 
-def test_search_is_not_faked_before_search_exists(client, make_idea):
-    make_idea()
-    response = client.get("/api/v1/ideas?q=dark")
-    assert response.status_code == 501
-    assert response.json["error"] == "not_implemented" and response.json["message"]
+def test_q_narrows_the_list_to_full_text_matches(client, make_idea):
+    dark = make_idea("Dark mode for the dashboard", "Too bright at night.")
+    make_idea("Export tasks to CSV", "For the monthly report.")
+    response = client.get("/api/v1/ideas?q=darker+dashboards")  # stemmed
+    assert response.status_code == 200
+    assert [item["id"] for item in response.json["items"]] == [dark.id]
+    assert response.json["total"] == 1
 
 
 def test_post_idea_casts_the_authors_vote(client, as_, personas, no_drift):

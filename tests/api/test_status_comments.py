@@ -77,7 +77,7 @@ def test_comment_refusals(client, as_, make_idea):
     assert db.session.scalar(db.select(db.func.count(Comment.id))) == 0
 
 
-def test_merge_and_unmerge_check_the_caller_then_say_not_yet(client, as_, make_idea):
+def test_merge_and_unmerge(client, as_, make_idea, personas, no_drift):
     a, b = make_idea("Dark mode"), make_idea("Night theme")
     merge = f"/api/v1/ideas/{b.id}/merge"
     assert client.post(merge, json={"into": a.id}).status_code == 401
@@ -88,23 +88,35 @@ def test_merge_and_unmerge_check_the_caller_then_say_not_yet(client, as_, make_i
     assert bad.status_code == 422 and set(bad.json["fields"]) == {"into"}
     unknown = client.post(merge, headers=as_["pam"], json={"into": 999999})
     assert unknown.status_code == 422 and set(unknown.json["fields"]) == {"into"}
-    pending = client.post(merge, headers=as_["pam"], json={"into": a.id})
-    assert pending.status_code == 501 and pending.json["error"] == "not_implemented"
-    unmerge = client.post(f"/api/v1/ideas/{b.id}/unmerge", headers=as_["pam"])
-    assert unmerge.status_code == 501 and unmerge.json["error"] == "not_implemented"
     assert client.post(f"/api/v1/ideas/{b.id}/unmerge", headers=as_["anna"]).status_code == 403
     assert client.post(f"/api/v1/ideas/{b.id}/unmerge").status_code == 401
     assert client.post("/api/v1/ideas/999999/unmerge", headers=as_["pam"]).status_code == 404
     assert db.session.get(Idea, b.id).merged_into_id is None
+    # Two different authors: the canonical idea counts both voters.
+    merged = client.post(merge, headers=as_["pam"], json={"into": a.id})
+    assert merged.status_code == 200
+    assert merged.json["id"] == a.id and merged.json["merged"] == [b.id]
+    assert merged.json["votes"] == 2
+    assert client.get(f"/api/v1/ideas/{b.id}").json["merged_into"] == a.id
+    again = client.post(merge, headers=as_["pam"], json={"into": a.id})
+    assert again.status_code == 409
+    unmerged = client.post(f"/api/v1/ideas/{b.id}/unmerge", headers=as_["pam"])
+    assert unmerged.status_code == 200 and unmerged.json["id"] == a.id
+    assert unmerged.json["votes"] == 1 and unmerged.json["merged"] == []
+    assert db.session.get(Idea, b.id).merged_into_id is None
 
 
-def test_similar_validates_then_says_not_yet(client):
+def test_similar_validates_then_finds(client, make_idea, personas):
     bad = client.get("/api/v1/similar?limit=500")
     assert bad.status_code == 422 and set(bad.json["fields"]) == {"limit"}
     empty = client.get("/api/v1/similar")
     assert empty.status_code == 422 and set(empty.json["fields"]) == {"title"}
-    pending = client.get("/api/v1/similar?title=Dark+mode")
-    assert pending.status_code == 501 and pending.json["error"] == "not_implemented"
+    dark = make_idea("Dark mode for the dashboard", "Too bright at night.")
+    make_idea("Export tasks to CSV", "For the monthly report.")
+    found = client.get("/api/v1/similar?title=Dark+theme+for+the+dashboard&limit=5")
+    assert found.status_code == 200
+    assert found.json[0]["id"] == dark.id
+    assert set(found.json[0]) == {"id", "title", "status", "votes", "score", "url"}
 
 
 def test_staff_actions_stop_the_author_editing(client, as_, personas, make_idea):

@@ -112,7 +112,7 @@ def confirm_email(token: str) -> User:
     payload = tokens.read("confirm-email", token, max_age=CONFIRM_MAX_AGE)
     user = db.session.get(User, payload.get("u"))
     if user is None or user.email != payload.get("e"):
-        raise NotFound("This link belongs to an address that is no longer on an account.")
+        raise NotFound(_l("This link belongs to an address that is no longer on an account."))
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
     db.session.flush()
     return user
@@ -147,8 +147,9 @@ def user_for_reset(token: str) -> User:
 def reset_password(token: str, password: str) -> User:
     user = user_for_reset(token)
     if len(password or "") < PASSWORD_MIN:
-        raise ValidationError("The password is too short.",
-                              {"password": f"Use at least {PASSWORD_MIN} characters."})
+        raise ValidationError(_l("The password is too short."),
+                              {"password": _l("Use at least %(min)d characters.",
+                                              min=PASSWORD_MIN)})
     user.set_password(password, hash_method())
     # The link proved the address is theirs.
     user.email_confirmed_at = user.email_confirmed_at or utcnow()

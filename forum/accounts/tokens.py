@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
 from forum.accounts.models import ApiToken, User
@@ -40,8 +41,8 @@ def hash_secret(secret: str) -> str:
 def create_token(owner: User, name: str = "") -> NewToken:
     label = " ".join(clean_input(name or "").split()) or "API token"
     if len(label) > NAME_MAX:
-        raise ValidationError("The name is too long.",
-                              {"name": f"Use at most {NAME_MAX} characters."})
+        raise ValidationError(_l("The name is too long."),
+                              {"name": _l("Use at most %(max)d characters.", max=NAME_MAX)})
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(owner=owner, name=label, token_hash=hash_secret(secret))
     db.session.add(token)
@@ -60,7 +61,7 @@ def revoke_token(owner: User, token_id: int) -> ApiToken:
     """Revoke one of the owner's tokens. Idempotent; someone else's token is 'not found'."""
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != owner.id:
-        raise NotFound("No token with that number.")
+        raise NotFound(_l("No token with that number."))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         db.session.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
 from forum import signals, tokens
@@ -25,8 +26,9 @@ def publish(ideas: list[Idea], *, body: str, title: str | None, author: User | N
             ) -> ChangelogEntry:
     text = clean_input(body or "")
     if len(text) > NOTES_MAX:
-        raise ValidationError("The release notes are too long.",
-                              {"release_notes": f"Use at most {NOTES_MAX} characters."})
+        raise ValidationError(_l("The release notes are too long."),
+                              {"release_notes": _l("Use at most %(max)d characters.",
+                                                   max=NOTES_MAX)})
     entry = ChangelogEntry(title=(title or ideas[0].title)[:120], body=text, author=author,
                            published_at=utcnow())
     entry.ideas = list(ideas)
@@ -66,7 +68,7 @@ def read_answer_token(token: str) -> tuple[User, Idea]:
     user = db.session.get(User, payload.get("u"))
     idea = db.session.get(Idea, payload.get("i"))
     if user is None or idea is None:
-        raise NotFound("This link belongs to an idea or account that no longer exists.")
+        raise NotFound(_l("This link belongs to an idea or account that no longer exists."))
     return user, idea
 
 
@@ -79,7 +81,8 @@ def record_answer(token: str, answer: str, *, change: bool = False
     try:
         choice = Answer(answer)
     except ValueError:
-        raise ValidationError("Choose yes, partly or no.", {"answer": "Unknown answer."}) from None
+        raise ValidationError(_l("Choose yes, partly or no."),
+                              {"answer": _l("Unknown answer.")}) from None
     user, idea = read_answer_token(token)
     row = db.session.scalar(select(SatisfactionAnswer).where(
         SatisfactionAnswer.idea_id == idea.id, SatisfactionAnswer.user_id == user.id))

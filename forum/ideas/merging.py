@@ -8,6 +8,7 @@ these functions flush and send their signal; the caller commits.
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select
 
 from forum import signals
@@ -22,7 +23,7 @@ from forum.ideas.services import canonical, group_ids
 
 def _require_staff(user: User | None) -> User:
     if user is None or not user.is_authenticated or not user.is_staff:
-        raise NotAllowed("Only the team can merge or unmerge ideas.")
+        raise NotAllowed(_l("Only the team can merge or unmerge ideas."))
     return user
 
 
@@ -58,9 +59,9 @@ def merge_ideas(duplicate: Idea, into: Idea, by: User) -> Idea:
     _require_staff(by)
     target = canonical(into)
     if duplicate.merged_into_id is not None:
-        raise Conflict("This idea is already merged; unmerge it first.")
+        raise Conflict(_l("This idea is already merged; unmerge it first."))
     if target.id == duplicate.id:
-        raise Conflict("An idea cannot be merged into itself.")
+        raise Conflict(_l("An idea cannot be merged into itself."))
     _lock(duplicate, target)
     now = utcnow()
     for child in db.session.scalars(select(Idea).where(Idea.merged_into_id == duplicate.id)):
@@ -87,7 +88,7 @@ def unmerge_idea(merged: Idea, by: User) -> Idea:
     """
     _require_staff(by)
     if merged.merged_into_id is None:
-        raise Conflict("This idea is not merged into another one.")
+        raise Conflict(_l("This idea is not merged into another one."))
     former = db.session.get(Idea, merged.merged_into_id)
     assert former is not None  # a foreign key
     _lock(merged, former)
@@ -125,7 +126,7 @@ def dismiss_pair(first: Idea, second: Idea, by: User) -> DuplicateDismissal:
     _require_staff(by)
     low, high = _pair(first.id, second.id)
     if low == high:
-        raise Conflict("An idea is not a duplicate of itself.")
+        raise Conflict(_l("An idea is not a duplicate of itself."))
     found = db.session.scalar(select(DuplicateDismissal).where(
         DuplicateDismissal.first_id == low, DuplicateDismissal.second_id == high))
     if found is None:

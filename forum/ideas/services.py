@@ -136,7 +136,8 @@ def find_tags(slugs: Iterable[str]) -> list[Tag]:
     tags = db.session.scalars(select(Tag).where(Tag.slug.in_(wanted))).all() if wanted else []
     unknown = sorted(set(wanted) - {t.slug for t in tags})
     if unknown:
-        raise ValidationError("Unknown tag.", {"tags": f"No tag called {', '.join(unknown)}."})
+        raise ValidationError(_l("Unknown tag."),
+                              {"tags": _l("No tag called %(names)s.", names=", ".join(unknown))})
     return sorted(tags, key=lambda t: t.name)
 
 
@@ -258,10 +259,10 @@ def vote_on_behalf(idea: Idea, email: str, *, source: VoteSource, by: User
     Returns the canonical idea, the customer's vote and whether it was added just now.
     """
     if not by.is_staff:
-        raise NotAllowed("Only the team can vote on behalf of a customer.")
+        raise NotAllowed(_l("Only the team can vote on behalf of a customer."))
     if source in (VoteSource.WEB, VoteSource.API):
-        raise ValidationError("Say where this vote came from.",
-                              {"source": "Use support, sales or import."})
+        raise ValidationError(_l("Say where this vote came from."),
+                              {"source": _l("Use support, sales or import.")})
     address = accounts.normalise_email(email)
     voter = accounts.find_by_email(address)
     if voter is None:
@@ -447,7 +448,8 @@ def change_status(idea: Idea, status: Status, by: User | None, *, note: str = ""
     target = _lock(idea)
     note = clean_input(note or "")
     if status.retired:
-        raise ValidationError("This status is retired.", {"status": "Choose another status."})
+        raise ValidationError(_l("This status is retired."),
+                              {"status": _l("Choose another status.")})
     if status.id == target.status_id:
         raise Conflict(_l("The idea is already %(status)s.", status=status_label(status)))
     if not workflow.can_move(target.status.kind, status.kind):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from forum.accounts.models import User
@@ -40,28 +41,28 @@ def idea_counts() -> dict[int, int]:
 def get_status(status_id: int) -> Status:
     status = db.session.get(Status, status_id)
     if status is None:
-        raise NotFound("No such status.")
+        raise NotFound(_l("No such status."))
     return status
 
 
 def _require_admin(by: User) -> None:
     if not by.is_admin:
-        raise NotAllowed("Only administrators can change the statuses.")
+        raise NotAllowed(_l("Only administrators can change the statuses."))
 
 
 def _name(name: str) -> str:
     name = " ".join(clean_input(name or "").split())
     if not name:
-        raise ValidationError("Give the status a name.", {"name": "Write a name."})
+        raise ValidationError(_l("Give the status a name."), {"name": _l("Write a name.")})
     if len(name) > NAME_MAX:
-        raise ValidationError("The name is too long.",
-                              {"name": f"Use at most {NAME_MAX} characters."})
+        raise ValidationError(_l("The name is too long."),
+                              {"name": _l("Use at most %(max)d characters.", max=NAME_MAX)})
     return name
 
 
 def _colour(colour: str) -> str:
     if not COLOUR.match(colour or ""):
-        raise ValidationError("That is not a colour.", {"color": "Use the form #1a2b3c."})
+        raise ValidationError(_l("That is not a colour."), {"color": _l("Use the form #1a2b3c.")})
     return colour.lower()
 
 
@@ -71,11 +72,12 @@ def add_status(by: User, *, name: str, kind: str, color: str, on_roadmap: bool) 
     try:
         status_kind = StatusKind(kind)
     except ValueError:
-        raise ValidationError("Choose a kind.", {"kind": "Choose one of the kinds."}) from None
+        raise ValidationError(_l("Choose a kind."),
+                              {"kind": _l("Choose one of the kinds.")}) from None
     slug = slugify(name, max_length=40).replace("-", "_") or "status"
     if db.session.scalar(select(Status.id).where(Status.slug == slug)) is not None:
-        raise Conflict("A status with that name already exists.",
-                       {"name": "A status with that name already exists."})
+        raise Conflict(_l("A status with that name already exists."),
+                       {"name": _l("A status with that name already exists.")})
     position = (db.session.scalar(select(func.max(Status.position))) or 0) + 1
     status = Status(slug=slug, name=name, kind=status_kind, color=_colour(color),
                     position=position, on_roadmap=on_roadmap, is_default=False, retired=False)
@@ -113,11 +115,11 @@ def set_retired(status: Status, by: User, retired: bool) -> Status:
     """A retired status can no longer be chosen; ideas already in it keep it until moved."""
     _require_admin(by)
     if retired and status.is_default:
-        raise Conflict("New ideas start in this status; make another the default first.")
+        raise Conflict(_l("New ideas start in this status; make another the default first."))
     if retired and status.kind in (StatusKind.COMPLETE, StatusKind.CLOSED) and not any(
             s.kind == status.kind and not s.retired and s.id != status.id
             for s in all_statuses()):
-        raise Conflict("This is the last status of its kind; add another before retiring it.")
+        raise Conflict(_l("This is the last status of its kind; add another before retiring it."))
     status.retired = retired
     if retired:
         status.on_roadmap = False

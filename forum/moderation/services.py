@@ -7,6 +7,7 @@ is deleted, so lifting the ban brings everything back exactly as it was.
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from forum.accounts.models import User
@@ -26,12 +27,13 @@ def report(reporter: User, idea: Idea, *, reason: str, details: str = "",
            comment: Comment | None = None) -> Report:
     """Flag an idea or one of its comments for the team. One open report per person and item."""
     if reporter.is_banned:
-        raise NotAllowed("This account can no longer report content.")
+        raise NotAllowed(_l("This account can no longer report content."))
     if reason not in {r.value for r in ReportReason}:
-        raise ValidationError("Choose a reason.", {"reason": "Choose a reason."})
+        raise ValidationError(_l("Choose a reason."), {"reason": _l("Choose a reason.")})
     text = clean_input(details or "")
     if len(text) > DETAILS_MAX:
-        raise ValidationError("Too long.", {"details": f"Use at most {DETAILS_MAX} characters."})
+        raise ValidationError(_l("Too long."),
+                              {"details": _l("Use at most %(max)d characters.", max=DETAILS_MAX)})
     same_item = (Report.comment_id == comment.id) if comment else Report.comment_id.is_(None)
     existing = db.session.scalar(select(Report).where(
         Report.reporter_id == reporter.id, Report.idea_id == idea.id, same_item,
@@ -56,9 +58,9 @@ def resolve(item: Report, by: User, action: str) -> Report:
     on the same content is resolved with it, so the queue does not ask twice."""
     require_staff(by)
     if action not in RESOLUTIONS:
-        raise ValidationError("Choose what to do.", {"action": "Unknown action."})
+        raise ValidationError(_l("Choose what to do."), {"action": _l("Unknown action.")})
     if item.state != ReportState.OPEN:
-        raise Conflict("This report was already handled.")
+        raise Conflict(_l("This report was already handled."))
     state = ReportState.DISMISSED
     if action == "hide":
         if item.comment is not None:
@@ -84,7 +86,7 @@ def resolve(item: Report, by: User, action: str) -> Report:
 def set_banned(person: User, by: User, *, banned: bool) -> User:
     require_staff(by)
     if person.is_staff:
-        raise NotAllowed("Team accounts cannot be banned; change their role first.")
+        raise NotAllowed(_l("Team accounts cannot be banned; change their role first."))
     if person.is_banned != banned:
         audit(by, "user.ban" if banned else "user.unban", person,
               before={"banned": person.is_banned}, after={"banned": banned})

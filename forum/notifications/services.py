@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -214,7 +215,7 @@ def notices_of(user: User) -> Select:
 def open_notice(user: User, notice_id: int) -> Notification:
     notice = db.session.get(Notification, notice_id)
     if notice is None or notice.user_id != user.id:
-        raise NotFound("No such notification.")
+        raise NotFound(_l("No such notification."))
     notice.read_at = notice.read_at or utcnow()
     db.session.flush()
     return notice
@@ -247,8 +248,8 @@ def set_preferences(user: User, *, frequency: str, levels: dict[int, str]) -> No
     try:
         user.notify_frequency = NotifyFrequency(frequency)
     except ValueError:
-        raise ValidationError("Choose how often we email you.",
-                              {"frequency": "Choose one of the options."}) from None
+        raise ValidationError(_l("Choose how often we email you."),
+                              {"frequency": _l("Choose one of the options.")}) from None
     mine = dict(db.session.execute(select(Subscription.idea_id, Subscription.level)
                                    .where(Subscription.user_id == user.id)).all())
     for idea_id, value in levels.items():
@@ -257,8 +258,8 @@ def set_preferences(user: User, *, frequency: str, levels: dict[int, str]) -> No
         try:
             level = SubscriptionLevel(value)
         except ValueError:
-            raise ValidationError("Unknown notification level.",
-                                  {"levels": "Choose one of the options."}) from None
+            raise ValidationError(_l("Unknown notification level."),
+                                  {"levels": _l("Choose one of the options.")}) from None
         if mine[idea_id] != level:
             ideas.set_subscription(db.session.get(Idea, idea_id), user, level)
     db.session.flush()
@@ -269,7 +270,7 @@ def unsubscribe(user_id: int, idea_id: int | None) -> tuple[User, Idea | None]:
     person, or (for digests and account mail) all email."""
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("This link belongs to an account that no longer exists.")
+        raise NotFound(_l("This link belongs to an account that no longer exists."))
     idea = db.session.get(Idea, idea_id) if idea_id is not None else None
     if idea is not None:
         idea = ideas.canonical(idea)
@@ -283,7 +284,7 @@ def unsubscribe(user_id: int, idea_id: int | None) -> tuple[User, Idea | None]:
 def stop_all_email(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("This link belongs to an account that no longer exists.")
+        raise NotFound(_l("This link belongs to an account that no longer exists."))
     user.notify_frequency = NotifyFrequency.NEVER
     db.session.flush()
     return user
@@ -312,7 +313,7 @@ def send_test(to: str, by: User) -> OutboxMessage:
     from forum.accounts.services import normalise_email
 
     if not by.is_staff:
-        raise ValidationError("Only the team can send test messages.")
+        raise ValidationError(_l("Only the team can send test messages."))
     return enqueue("test", to=normalise_email(to), user=None, params={"by": by.name})
 
 
@@ -320,9 +321,9 @@ def retry(message_id: int, by: User) -> OutboxMessage:
     """Staff's decision to send a failed or uncertain message (again)."""
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
-        raise NotFound("No such message.")
+        raise NotFound(_l("No such message."))
     if message.state not in (MailState.FAILED, MailState.UNCERTAIN):
-        raise ValidationError("Only failed or uncertain messages can be retried.")
+        raise ValidationError(_l("Only failed or uncertain messages can be retried."))
     message.state = MailState.PENDING
     message.phase = None
     message.next_attempt_at = utcnow()

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from forum.accounts.models import User
@@ -239,7 +240,7 @@ def duplicate_queue(viewer: User | None, *, limit: int = 30, scan: int = 100,
     dismissed as "not a duplicate" never come back.
     """
     if viewer is None or not viewer.is_authenticated or not viewer.is_staff:
-        raise NotAllowed("Only the team can see the duplicates queue.")
+        raise NotAllowed(_l("Only the team can see the duplicates queue."))
     recent = db.session.scalars(
         select(Idea).where(Idea.merged_into_id.is_(None), Idea.hidden_at.is_(None))
         .order_by(Idea.created_at.desc(), Idea.id.desc()).limit(scan)

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from forum import signals
@@ -40,13 +41,13 @@ HEX_COLOUR_LEN = 7
 
 def require_staff(user: User | None) -> User:
     if user is None or not user.is_authenticated or not user.is_staff:
-        raise NotAllowed("Only the team can do that.")
+        raise NotAllowed(_l("Only the team can do that."))
     return user
 
 
 def require_admin(user: User | None) -> User:
     if user is None or not user.is_authenticated or not user.is_admin:
-        raise NotAllowed("Only administrators can do that.")
+        raise NotAllowed(_l("Only administrators can do that."))
     return user
 
 
@@ -112,8 +113,8 @@ def staff_members() -> list[User]:
 def set_owner(idea: Idea, owner: User | None, by: User) -> Idea:
     require_staff(by)
     if owner is not None and not owner.is_staff:
-        raise ValidationError("An idea's owner is a member of the team.",
-                              {"owner": "Choose a member of the team."})
+        raise ValidationError(_l("An idea's owner is a member of the team."),
+                              {"owner": _l("Choose a member of the team.")})
     if idea.owner_id != (owner.id if owner else None):
         audit(by, "idea.owner", idea,
               before={"owner": idea.owner.email if idea.owner else None},
@@ -153,8 +154,8 @@ def move_to_board(idea: Idea, board: Board, by: User) -> Idea:
 def set_priority(idea: Idea, by: User, *, impact: int | None, effort: int | None) -> Idea:
     require_staff(by)
     if not priority.valid_rating(impact) or not priority.valid_rating(effort):
-        raise ValidationError("Impact and effort are rated from 1 to 5.",
-                              {"impact": "From 1 to 5.", "effort": "From 1 to 5."})
+        raise ValidationError(_l("Impact and effort are rated from 1 to 5."),
+                              {"impact": _l("From 1 to 5."), "effort": _l("From 1 to 5.")})
     if (idea.impact, idea.effort) != (impact, effort):
         audit(by, "idea.priority", idea, before={"impact": idea.impact, "effort": idea.effort},
               after={"impact": impact, "effort": effort})
@@ -196,10 +197,11 @@ def edit_comment(comment: Comment, by: User, body: str) -> Comment:
     require_staff(by)
     text = clean_input(body or "")
     if not text:
-        raise ValidationError("The comment is empty.", {"body": "Write something first."})
+        raise ValidationError(_l("The comment is empty."), {"body": _l("Write something first.")})
     if len(text) > ideas.COMMENT_MAX:
-        raise ValidationError("The comment is too long.",
-                              {"body": f"Use at most {ideas.COMMENT_MAX} characters."})
+        raise ValidationError(_l("The comment is too long."),
+                              {"body": _l("Use at most %(max)d characters.",
+                                          max=ideas.COMMENT_MAX)})
     if text != comment.body:
         audit(by, "comment.edit", comment, before={"body": comment.body}, after={"body": text})
         comment.body = text
@@ -228,8 +230,8 @@ def vote_on_behalf(idea: Idea, by: User, *, email: str, name: str = "",
     password) when the address is new. Returns (canonical idea, voter, whether it was added)."""
     require_staff(by)
     if source not in ON_BEHALF_SOURCES:
-        raise ValidationError("Choose where the vote came from.",
-                              {"source": "Support, sales or import."})
+        raise ValidationError(_l("Choose where the vote came from."),
+                              {"source": _l("Support, sales or import.")})
     address = accounts.normalise_email(email)
     voter = accounts.find_by_email(address)
     if voter is None:
@@ -276,11 +278,11 @@ def bulk_apply(idea_ids: Sequence[int], by: User, action: str, *, value: str = "
     caller rolls back. Returns how many ideas were acted on."""
     require_staff(by)
     if action not in BULK_ACTIONS:
-        raise ValidationError("Choose an action.", {"action": "Unknown action."})
+        raise ValidationError(_l("Choose an action."), {"action": _l("Unknown action.")})
     chosen = list(db.session.scalars(select(Idea).where(Idea.id.in_(list(idea_ids)))
                                       .order_by(Idea.id)))
     if not chosen:
-        raise ValidationError("Select at least one idea.", {"ids": "Nothing selected."})
+        raise ValidationError(_l("Select at least one idea."), {"ids": _l("Nothing selected.")})
     if action == "status":
         status = ideas.find_status(value)
         for idea in chosen:
@@ -299,7 +301,8 @@ def bulk_apply(idea_ids: Sequence[int], by: User, action: str, *, value: str = "
         owner = None if value in ("", "none") else db.session.get(User, int(value)) \
             if value.isdigit() else None
         if value not in ("", "none") and owner is None:
-            raise ValidationError("Choose a member of the team.", {"owner": "Unknown person."})
+            raise ValidationError(_l("Choose a member of the team."),
+                                  {"owner": _l("Unknown person.")})
         for idea in chosen:
             set_owner(idea, owner, by)
     else:
@@ -319,14 +322,14 @@ def _with_idea(idea: Idea, operation) -> None:
 def _board_by_slug(slug: str) -> Board:
     board = db.session.scalar(select(Board).where(Board.slug == slug))
     if board is None:
-        raise NotFound("No such board.", {"board": "Unknown board."})
+        raise NotFound(_l("No such board."), {"board": _l("Unknown board.")})
     return board
 
 
 def _tag_by_slug(slug: str) -> Tag:
     tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
     if tag is None:
-        raise NotFound("No such tag.", {"tag": "Unknown tag."})
+        raise NotFound(_l("No such tag."), {"tag": _l("Unknown tag.")})
     return tag
 
 
@@ -344,8 +347,8 @@ def tag_usage() -> dict[int, int]:
 def _tag_name(name: str) -> str:
     name = " ".join(clean_input(name or "").split())
     if not name or len(name) > 40:
-        raise ValidationError("A tag needs a name of 1 to 40 characters.",
-                              {"name": "From 1 to 40 characters."})
+        raise ValidationError(_l("A tag needs a name of 1 to 40 characters."),
+                              {"name": _l("From 1 to 40 characters.")})
     return name
 
 
@@ -353,7 +356,8 @@ def _colour(colour: str) -> str:
     colour = (colour or "").strip().lower()
     if len(colour) != HEX_COLOUR_LEN or colour[0] != "#" or any(
             c not in "0123456789abcdef" for c in colour[1:]):
-        raise ValidationError("Colours are written like #4338ca.", {"color": "Like #4338ca."})
+        raise ValidationError(_l("Colours are written like #4338ca."),
+                              {"color": _l("Like #4338ca.")})
     return colour
 
 
@@ -362,7 +366,7 @@ def create_tag(by: User, *, name: str, color: str = "#64748b") -> Tag:
     name = _tag_name(name)
     slug = slugify(name)[:40] or "tag"
     if db.session.scalar(select(Tag.id).where(Tag.slug == slug)) is not None:
-        raise Conflict("A tag with that name exists.", {"name": "That tag exists already."})
+        raise Conflict(_l("A tag with that name exists."), {"name": _l("That tag exists already.")})
     tag = Tag(slug=slug, name=name, color=_colour(color))
     db.session.add(tag)
     db.session.flush()
@@ -399,10 +403,10 @@ def all_boards() -> list[Board]:
 def _board_fields(name: str, description: str, visibility: str) -> tuple[str, str, Visibility]:
     name = " ".join(clean_input(name or "").split())
     if not name or len(name) > 80:
-        raise ValidationError("A board needs a name of 1 to 80 characters.",
-                              {"name": "From 1 to 80 characters."})
+        raise ValidationError(_l("A board needs a name of 1 to 80 characters."),
+                              {"name": _l("From 1 to 80 characters.")})
     if visibility not in {v.value for v in Visibility}:
-        raise ValidationError("Choose who can see the board.", {"visibility": "Unknown."})
+        raise ValidationError(_l("Choose who can see the board."), {"visibility": _l("Unknown.")})
     return name, clean_input(description or "")[:2000], Visibility(visibility)
 
 
@@ -412,7 +416,8 @@ def create_board(by: User, *, name: str, description: str = "",
     name, description, vis = _board_fields(name, description, visibility)
     slug = slugify(name)[:60] or "board"
     if db.session.scalar(select(Board.id).where(Board.slug == slug)) is not None:
-        raise Conflict("A board with that name exists.", {"name": "That board exists already."})
+        raise Conflict(_l("A board with that name exists."),
+                       {"name": _l("That board exists already.")})
     last = db.session.scalar(select(func.max(Board.position))) or 0
     board = Board(slug=slug, name=name, description=description, visibility=vis,
                   position=last + 1)
@@ -465,8 +470,8 @@ def save_view(user: User, *, name: str, query: str) -> SavedView:
     require_staff(user)
     name = " ".join(clean_input(name or "").split())
     if not name or len(name) > 60:
-        raise ValidationError("Name the view (1 to 60 characters).",
-                              {"name": "From 1 to 60 characters."})
+        raise ValidationError(_l("Name the view (1 to 60 characters)."),
+                              {"name": _l("From 1 to 60 characters.")})
     view = db.session.scalar(select(SavedView).where(SavedView.user_id == user.id,
                                                      SavedView.name == name))
     if view is None:
@@ -479,6 +484,6 @@ def save_view(user: User, *, name: str, query: str) -> SavedView:
 
 def delete_view(view: SavedView, user: User) -> None:
     if view.user_id != user.id:
-        raise NotFound("No such view.")
+        raise NotFound(_l("No such view."))
     db.session.delete(view)
     db.session.flush()

@@ -128,7 +128,8 @@ def demo_site(migrated_db, tmp_path_factory) -> Site:
     database_url = migrated_db.create(folder)
     app = create_app({
         "TESTING": True, "INSTANCE_PATH": str(folder), "DATABASE_URL": database_url,
-        "SEARCH_INDEX_DIR": str(folder / "search-index"), "RATELIMIT_ENABLED": False,
+        "SEARCH_BACKEND": "whoosh", "SEARCH_INDEX_DIR": str(folder / "search-index"),
+        "RATELIMIT_ENABLED": False,
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1", "WTF_CSRF_ENABLED": True,
     })
     load_demo(app)

@@ -236,11 +236,12 @@ def site(tmp_path):
 
     env = {**os.environ, "HOME": str(tmp_path), "FORUM_INSTANCE_PATH": str(tmp_path),
            "FORUM_DATABASE_URL": f"sqlite:///{tmp_path / 'forum.db'}",
+           "FORUM_SEARCH_BACKEND": "whoosh",
            "FORUM_SEARCH_INDEX_DIR": str(tmp_path / "search-index"),
            "FORUM_SECRET_KEY": "fault-test-secret", "FORUM_PASSWORD_HASH_METHOD":
            "scrypt:1024:8:1", "PYTHONUNBUFFERED": "1"}
     config = {"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": env["FORUM_DATABASE_URL"],
-              "SEARCH_INDEX_DIR": env["FORUM_SEARCH_INDEX_DIR"],
+              "SEARCH_BACKEND": "whoosh", "SEARCH_INDEX_DIR": env["FORUM_SEARCH_INDEX_DIR"],
               "PASSWORD_HASH_METHOD": "scrypt:1024:8:1"}
     app = create_app(config)
     with app.app_context():

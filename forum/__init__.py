@@ -113,7 +113,17 @@ def register_search(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """The web areas."""
+    """The web areas. ``<int:…>`` in their URLs only matches numbers an id column can hold,
+    so a huge number is a 404 rather than an overflow in the database driver."""
+    from werkzeug.routing import IntegerConverter
+
+    from forum.ideas.services import MAX_ID
+
+    class IdConverter(IntegerConverter):
+        def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+            super().__init__(url_map, fixed_digits, min, max, signed)
+
+    app.url_map.converters["int"] = IdConverter
     from forum.accounts.views import bp as accounts
     from forum.changelog.views import bp as changelog
     from forum.ideas.merge_views import bp as merging

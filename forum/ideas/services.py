@@ -37,7 +37,7 @@ from forum.text import clean_input
 TITLE_MIN, TITLE_MAX = 3, 120
 BODY_MAX = 20_000
 COMMENT_MAX = 10_000
-MAX_ID = 2**63 - 1  # the largest signed 64-bit integer: SQLite's INTEGER, PostgreSQL's BIGINT
+MAX_ID = 2**31 - 1  # ids are PostgreSQL INTEGER columns: a larger number can name nothing
 
 
 # --- reading -------------------------------------------------------------------------------

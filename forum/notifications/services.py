@@ -107,9 +107,9 @@ def _insert_notices(audience: Audience, kind: NoticeKind, idea_id: int, *, shipp
         return 0
     digest = recipients.reads_digest()
     db.session.execute(insert(Notification).from_select(_NOTICE_COLUMNS, rows(False, ~digest)))
-    result = db.session.execute(insert(Notification).from_select(_NOTICE_COLUMNS,
-                                                                 rows(True, digest)))
-    return result.rowcount or 0
+    # Counted from RETURNING: psycopg reports no row count for INSERT … SELECT here (-1).
+    return len(db.session.connection().execute(insert(Notification).from_select(
+        _NOTICE_COLUMNS, rows(True, digest)).returning(Notification.id)).all())
 
 
 def _insert_messages(audience: Audience, template: str, idea_id: int, params: dict[str, Any],
@@ -130,10 +130,11 @@ def _insert_messages(audience: Audience, template: str, idea_id: int, params: di
         literal("", String),
         literal(now, UTCDateTime()),
     )
-    result = db.session.execute(insert(OutboxMessage).from_select(
+    result = db.session.connection().execute(insert(OutboxMessage).from_select(
         ["template", "to_address", "user_id", "idea_id", "params", "state", "attempts",
-         "next_attempt_at", "last_error", "subject", "created_at"], rows))
-    return result.rowcount or 0
+         "next_attempt_at", "last_error", "subject", "created_at"], rows)
+        .returning(OutboxMessage.id))
+    return len(result.all())
 
 
 def enqueue(template: str, *, to: str, user: User | None = None, idea: Idea | None = None,

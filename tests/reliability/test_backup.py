@@ -18,6 +18,7 @@ from tests.hostile import fingerprint
 from tests.reliability.conftest import BIN, CLIENTS, ROOT, Client, Server, free_port
 
 
+@pytest.mark.sqlite_only("backup and restore copy the SQLite file; PostgreSQL sites use pg_dump")
 def test_backup_then_restore_brings_back_exactly_what_was_saved(app, runner, make_idea,
                                                                   tmp_path, no_drift):
     make_idea("Saved idea")
@@ -37,6 +38,7 @@ def test_backup_then_restore_brings_back_exactly_what_was_saved(app, runner, mak
     assert fingerprint() == saved
 
 
+@pytest.mark.sqlite_only("backup and restore copy the SQLite file; PostgreSQL sites use pg_dump")
 @pytest.mark.parametrize("content", [b"", b"not a database at all" * 100, "sqlite-foreign"])
 def test_restore_refuses_what_is_not_a_forum_backup(app, runner, make_idea, tmp_path, content):
     make_idea()
@@ -54,6 +56,7 @@ def test_restore_refuses_what_is_not_a_forum_backup(app, runner, make_idea, tmp_
     assert fingerprint() == before
 
 
+@pytest.mark.sqlite_only("backup and restore copy the SQLite file; PostgreSQL sites use pg_dump")
 def test_restore_asks_before_replacing_everything(app, runner, make_idea, tmp_path):
     target = tmp_path / "b.db"
     assert runner.invoke(args=["forum", "backup", str(target)]).exit_code == 0

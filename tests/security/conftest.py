@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
+from werkzeug.routing import IntegerConverter
 
 from forum import checks
 from forum.accounts import services as accounts
@@ -168,7 +169,7 @@ def sample_path(rule, world: World) -> str:
         converter = rule._converters[name]
         if name in known:
             values[name] = known[name]
-        elif type(converter).__name__ == "IntegerConverter":
+        elif isinstance(converter, IntegerConverter):
             values[name] = 1
         elif type(converter).__name__ == "AnyConverter":
             values[name] = sorted(converter.items)[0]

@@ -165,7 +165,8 @@ def test_the_bell_counts_unread_notifications(app, client, auth, personas, make_
     assert 'data-unread="1"' in page and "Notifications: 1 unread" in page
     listing = client.get("/notifications").text
     assert "“Dark mode for the dashboard” is now Planned." in listing
-    notice = db.session.scalar(db.select(Notification))
+    notice = db.session.scalar(db.select(Notification).where(
+        Notification.user_id == personas["anna"].id))
     opened = client.get(f"/notifications/{notice.id}")
     assert opened.headers["Location"].endswith(f"/ideas/{idea.id}")
     assert 'data-unread="0"' in client.get("/").text

@@ -22,8 +22,8 @@ def test_postgresql_keeps_read_committed(app):
 def test_pages_still_load_after_the_server_dropped_pooled_connections(app, client, make_idea):
     import psycopg
 
-    idea = make_idea()
-    assert client.get(f"/ideas/{idea.id}").status_code == 200
+    idea_id = make_idea().id
+    assert client.get(f"/ideas/{idea_id}").status_code == 200
     db.session.remove()
     admin = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as connection:
@@ -31,4 +31,4 @@ def test_pages_still_load_after_the_server_dropped_pooled_connections(app, clien
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()[0]
     assert dropped >= 1
-    assert client.get(f"/ideas/{idea.id}").status_code == 200
+    assert client.get(f"/ideas/{idea_id}").status_code == 200

@@ -322,6 +322,7 @@ def test_check_reports_a_stalled_deliverer_and_fix_releases_it(app, runner, pers
     assert runner.invoke(args=["forum", "check"]).exit_code == 0
 
 
+@pytest.mark.sqlite_only("proves SQLite's single write lock is free while the server answers")
 def test_the_deliverer_holds_no_database_lock_while_the_server_answers(
         app, personas, make_idea, smtp_server):
     import sqlite3

@@ -26,6 +26,7 @@ from forum.ideas import services as ideas
 from forum.ideas.models import Board, Idea
 from forum.search.base import SORTS, SearchBackend, SearchHit
 from forum.search.whoosh_backend import WhooshBackend
+from forum.web import Page
 
 BACKENDS = ("whoosh",)
 # The index may hold ideas the viewer must not see; asking for a few more than shown keeps the
@@ -86,25 +87,10 @@ class Result:
 
 
 @dataclass
-class ResultPage:
-    """One page of search results, shaped like ``forum.web.Page`` for the pagination macro."""
+class ResultPage(Page):
+    """One page of search results (``items`` are :class:`Result`), paginated like any list."""
 
     items: list[Result]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def search_ideas(query: str, viewer: User | None, *, board: str | None = None,

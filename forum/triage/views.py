@@ -27,11 +27,12 @@ from forum.errors import DomainError
 from forum.extensions import db
 from forum.ideas import services as ideas
 from forum.ideas.models import Board, Comment, Idea, Status, Tag, VoteSource
+from forum.search import service as search
 from forum.security import body_limit
 from forum.triage import csvio, filters, priority, services
 from forum.triage.access import admin_required, staff_required
 from forum.triage.models import SavedView
-from forum.web import page_number, paginate, safe_next
+from forum.web import attempt, page_number, paginate, refusal, safe_next
 
 bp = Blueprint("triage", __name__)
 
@@ -73,8 +74,7 @@ def _done(message: str, default: str):
 
 def _refused(error: DomainError, default: str):
     db.session.rollback()
-    flash(error.message + "".join(f" {reason}" for reason in error.fields.values()
-                                  if reason not in error.message), "error")
+    flash(refusal(error), "error")
     return redirect(safe_next(default))
 
 
@@ -119,18 +119,48 @@ def _idea_list(f: filters.IdeaFilter):
     ), 422 if f.errors else 200
 
 
+def _selected() -> list[int]:
+    return [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+
+
 @bp.post("/staff/ideas/bulk")
 @staff_required
 def bulk():
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
-    default = url_for("triage.inbox")
-    try:
-        count = services.bulk_apply(ids, current_user, request.form.get("action", ""),
-                                    value=request.form.get("value", ""),
-                                    note=request.form.get("note", ""))
-    except DomainError as error:
-        return _refused(error, default)
-    return _done(ngettext("%(num)d idea updated.", "%(num)d ideas updated.", count), default)
+    count = attempt(lambda: services.bulk_apply(
+        _selected(), current_user, request.form.get("action", ""),
+        value=request.form.get("value", ""), note=request.form.get("note", "")))
+    if count is None:
+        return redirect(safe_next(url_for("triage.inbox")))
+    return _done(ngettext("%(num)d idea updated.", "%(num)d ideas updated.", count),
+                 url_for("triage.inbox"))
+
+
+@bp.post("/staff/ideas/bulk/merge")
+@staff_required
+def bulk_merge():
+    """Merge the selected ideas into one named by its number, or else found by a search:
+    several matches are offered to choose from, with the selection kept."""
+    ids = _selected()
+    reference = request.form.get("into", "").strip()[:200]
+    into = services.find_idea(reference)
+    if into is None:
+        if not reference or reference.lstrip("#").isdigit():
+            flash(_("Name the idea to merge into: its number, or words from its title."),
+                  "error")
+            return redirect(safe_next(url_for("triage.inbox")))
+        found = search.search_ideas(reference, current_user, per_page=10)
+        return render_template("triage/merge_pick.html", query=reference, ids=ids,
+                               candidates=[r.idea for r in found.items if r.idea.id not in ids],
+                               selected=db.session.scalars(
+                                   select(Idea).where(Idea.id.in_(ids)).order_by(Idea.id)).all(),
+                               next=safe_next(url_for("triage.inbox")))
+    merged = attempt(lambda: services.bulk_merge(ids, current_user, into))
+    if merged is None:
+        return redirect(safe_next(url_for("triage.inbox")))
+    target, count = merged
+    return _done(ngettext("%(num)d idea merged into “%(title)s”.",
+                          "%(num)d ideas merged into “%(title)s”.", count, title=target.title),
+                 url_for("triage.inbox"))
 
 
 @bp.post("/staff/views")

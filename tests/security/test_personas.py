@@ -488,6 +488,13 @@ ROUTES: dict[str, list[Check]] = {
               data=lambda w: {"ids": [w.ideas["public"].id, w.ideas["staff"].id],
                               "action": "reviewed"}),
     ],
+    "triage.bulk_merge": [
+        Check("POST", lambda w: "/staff/ideas/bulk/merge", staff_only(done("/staff/inbox")),
+              data=lambda w: {"ids": [w.ideas["staff"].id], "into": str(w.ideas["public"].id)}),
+        Check("POST", lambda w: "/staff/ideas/bulk/merge", staff_only(OK),
+              data=lambda w: {"ids": [w.ideas["staff"].id], "into": "export"},
+              why="words, not a number: the matching ideas are offered to choose from"),
+    ],
     "triage.save_view": [
         Check("POST", lambda w: "/staff/views", staff_only(done("/staff/ideas")),
               data=lambda w: {"name": "Fred's view", "board": "general"}),

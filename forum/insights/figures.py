@@ -52,6 +52,12 @@ def _ideas_in(board_ids: Sequence[int]) -> Select:
 
 
 def weekly(board_ids: Sequence[int], now: datetime, weeks: int = WEEKS) -> Weekly:
+    """Counts per week (Monday to Sunday, UTC) of the ``weeks`` weeks up to ``now``.
+
+    A row stamped after ``now`` (a figure computed as of an earlier day, imported data, a
+    clock ahead on another server) belongs to no week: the queries leave it out rather than
+    fetch it for nothing.
+    """
     first = week_start(now.astimezone(UTC).date()) - timedelta(weeks=weeks - 1)
     since = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
     starts = [first + timedelta(weeks=i) for i in range(weeks)]
@@ -62,12 +68,13 @@ def weekly(board_ids: Sequence[int], now: datetime, weeks: int = WEEKS) -> Weekl
         return [counts.get(s, 0) for s in starts]
 
     idea_times = db.session.scalars(select(Idea.created_at).where(
-        Idea.id.in_(in_scope), Idea.merged_into_id.is_(None), Idea.created_at >= since))
+        Idea.id.in_(in_scope), Idea.merged_into_id.is_(None),
+        Idea.created_at.between(since, now)))
     vote_times = db.session.scalars(select(Vote.created_at).where(
-        Vote.idea_id.in_(in_scope), Vote.created_at >= since))
+        Vote.idea_id.in_(in_scope), Vote.created_at.between(since, now)))
     comment_times = db.session.scalars(select(Comment.created_at).where(
         Comment.idea_id.in_(in_scope), Comment.is_internal.is_(False),
-        Comment.hidden_at.is_(None), Comment.created_at >= since))
+        Comment.hidden_at.is_(None), Comment.created_at.between(since, now)))
     return Weekly(starts=starts, ideas=bucket(idea_times), votes=bucket(vote_times),
                   comments=bucket(comment_times))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from forum.accounts.models import User
 from forum.ideas.models import Board, Idea, Status, Tag, Vote, idea_tags
@@ -23,6 +23,19 @@ _ORDER = {
 def banned_ids() -> Select:
     """Banned people's content is hidden from everyone but the team; nothing is deleted."""
     return select(User.id).where(User.is_banned.is_(True))
+
+
+def visible_ids(boards: Sequence[Board]) -> Select:
+    """Ids of the ideas, merged or not, that someone seeing these boards (and not on the team)
+    may open: ``services.can_see`` in SQL, for lists that name ideas (notices, changelog)."""
+    board_ids = [b.id for b in boards]
+    into = aliased(Idea)
+    return (select(Idea.id).outerjoin(into, into.id == Idea.merged_into_id)
+            .where(Idea.board_id.in_(board_ids), Idea.hidden_at.is_(None),
+                   Idea.author_id.not_in(banned_ids()),
+                   Idea.merged_into_id.is_(None) | (
+                       into.board_id.in_(board_ids) & into.hidden_at.is_(None)
+                       & into.author_id.not_in(banned_ids()))))
 
 
 def idea_list(

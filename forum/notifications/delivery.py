@@ -69,11 +69,12 @@ class Report:
     failed: int = 0
     uncertain: int = 0
     recovered: int = 0
+    withheld: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
     def attempted(self) -> int:
-        return self.sent + self.retrying + self.failed + self.uncertain
+        return self.sent + self.retrying + self.failed + self.uncertain + self.withheld
 
 
 def backoff(attempts: int) -> timedelta:
@@ -142,6 +143,11 @@ def deliver_due(sender: Sender, *, clock: Clock = utcnow, limit: int | None = No
 def _deliver_one(sender: Sender, message: OutboxMessage, clock: Clock, report: Report) -> None:
     message_id = message.id
     try:
+        if emails.withheld(message):
+            _finish(message_id, MailState.WITHHELD, clock(),
+                    "not sent: the recipient can no longer see what it is about")
+            report.withheld += 1
+            return
         email = emails.render(message)
     except Exception as error:  # a message we cannot render will not render next time either
         log.exception("cannot render outbox message %s", message_id)
@@ -246,13 +252,14 @@ def run(sender: Sender, *, once: bool, interval: float, clock: Clock = utcnow,
             log.exception("delivery round failed; trying again in %ss", interval)
             time.sleep(interval)
             continue
-        for attr in ("sent", "retrying", "failed", "uncertain", "recovered"):
+        for attr in ("sent", "retrying", "failed", "uncertain", "recovered", "withheld"):
             setattr(total, attr, getattr(total, attr) + getattr(report, attr))
         total.errors += report.errors
         if report.attempted or digests:
             echo(f"{report.sent} sent, {report.retrying} to retry, {report.failed} failed, "
-                 f"{report.uncertain} uncertain" + (f", {digests} digests queued" if digests
-                                                    else ""))
+                 f"{report.uncertain} uncertain"
+                 + (f", {report.withheld} withheld" if report.withheld else "")
+                 + (f", {digests} digests queued" if digests else ""))
         for error in report.errors:
             echo(f"  {error}")
         if once:

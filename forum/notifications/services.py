@@ -31,6 +31,7 @@ from forum.accounts.models import NotifyFrequency, User
 from forum.db import UTCDateTime, utcnow
 from forum.errors import NotFound, ValidationError
 from forum.extensions import db
+from forum.ideas import queries
 from forum.ideas import services as ideas
 from forum.ideas.models import Comment, Idea, StatusChange, Subscription, SubscriptionLevel
 from forum.ideas.workflow import StatusKind
@@ -200,13 +201,22 @@ def queue_due_digests(now: datetime | None = None) -> int:
 # --- in-app notices -----------------------------------------------------------------------
 
 
+def _seen_by(user: User) -> list:
+    """On ``notifications``: about ideas this person can still see (the bell shows titles)."""
+    if user.is_staff:
+        return []
+    shown = queries.visible_ids(ideas.visible_boards(user))
+    return [Notification.idea_id.in_(shown),
+            Notification.merged_idea_id.is_(None) | Notification.merged_idea_id.in_(shown)]
+
+
 def unread_count(user: User) -> int:
     return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+        Notification.user_id == user.id, Notification.read_at.is_(None), *_seen_by(user))) or 0
 
 
 def notices_of(user: User) -> Select:
-    return (select(Notification).where(Notification.user_id == user.id)
+    return (select(Notification).where(Notification.user_id == user.id, *_seen_by(user))
             .options(selectinload(Notification.status_change).joinedload(StatusChange.to_status),
                      selectinload(Notification.comment).joinedload(Comment.author),
                      selectinload(Notification.merged_idea))

@@ -15,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from forum import signals
-from forum.accounts import services as accounts
 from forum.accounts.models import Role, User
 from forum.db import utcnow
 from forum.errors import Conflict, NotAllowed, NotFound, ValidationError
@@ -189,6 +188,7 @@ def set_comment_hidden(comment: Comment, by: User, *, hidden: bool, reason: str 
         audit(by, "comment.hide" if hidden else "comment.unhide", comment,
               after={"reason": clean_input(reason)} if reason else None)
         db.session.flush()
+        ideas.recount_comments([comment.idea_id])
     return comment
 
 
@@ -226,22 +226,20 @@ def internal_notes(idea_ids: Sequence[int], per_idea: int = 2) -> dict[int, list
 # --- votes on behalf of customers ----------------------------------------------------------
 
 def vote_on_behalf(idea: Idea, by: User, *, email: str, name: str = "",
-                   source: VoteSource = VoteSource.SUPPORT) -> tuple[Idea, User, bool]:
-    """Count the vote of a customer met by support or sales, creating their account (with no
-    password) when the address is new. Returns (canonical idea, voter, whether it was added)."""
+                   source: VoteSource = VoteSource.SUPPORT, tell: bool = False
+                   ) -> tuple[Idea, User, bool]:
+    """Count the vote of a customer met by support or sales (``ideas.vote_on_behalf``), and
+    take the idea out of the inbox. Returns (canonical idea, voter, whether it was added)."""
     require_staff(by)
     if source not in ON_BEHALF_SOURCES:
         raise ValidationError(_l("Choose where the vote came from."),
                               {"source": _l("Support, sales or import.")})
-    address = accounts.normalise_email(email)
-    voter = accounts.find_by_email(address)
-    if voter is None:
-        voter = accounts.register(email=address, name=name, password=None)
-    target, added = ideas.cast_vote(idea, voter, source=source, added_by=by)
+    target, vote, added = ideas.vote_on_behalf(idea, email, source=source, by=by, name=name,
+                                               tell=tell)
     if added:
         _acted(target)
         db.session.flush()
-    return target, voter, added
+    return target, vote.user, added
 
 
 @dataclass(frozen=True)

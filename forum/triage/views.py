@@ -285,11 +285,13 @@ def vote_on_behalf(idea_id: int):
             idea, current_user, email=request.form.get("email", ""),
             name=request.form.get("name", ""),
             source=VoteSource(source) if source in {s.value for s in VoteSource}
-            else VoteSource.WEB)
+            else VoteSource.WEB, tell=request.form.get("tell") == "1")
     except DomainError as error:
         return _refused(error, _idea_page(idea))
     message = _("%(email)s's vote is counted.", email=voter.email) if added else \
         _("%(email)s had already voted for this idea.", email=voter.email)
+    if added and request.form.get("tell") == "1":
+        message += " " + _("We will email them.")
     return _done(message, _idea_page(target))
 
 

@@ -418,3 +418,38 @@ def test_bulk_merge_refusals_say_why_and_change_nothing(client, pam, make_idea, 
     assert response.status_code == 302
     assert expected in client.get("/staff/inbox").text.replace("&#34;", '"')
     assert _state(target, one, two) == before
+
+
+@pytest.mark.parametrize("path", ["/staff/inbox", "/staff/ideas"])
+@pytest.mark.parametrize("sort", ["top", "trending", "new", "activity"])
+def test_filters_work_together_with_every_sort(client, pam, make_idea, make_user, personas,
+                                               path, sort):
+    """Voted by a customer, a date range, no owner and a vote threshold, all at once: the
+    ideas that pass every filter, in the order of the chosen sort."""
+    bob, now = personas["bob"], utcnow()
+    made = {}
+    # (title, extra voters, days ago posted, hours since last activity, owned)
+    for title, extra, age, quiet, owned in [
+        ("Alpha", 3, 2, 5, False), ("Bravo", 1, 3, 1, False), ("Charlie", 2, 1, 9, False),
+        ("Owned", 4, 2, 0, True), ("Too old", 4, 40, 0, False), ("Few votes", 0, 2, 0, False),
+    ]:
+        idea = make_idea(title)
+        for _n in range(extra):
+            ideas.cast_vote(idea, make_user())
+        if title != "Few votes":
+            ideas.cast_vote(idea, bob)
+        idea.created_at = now - timedelta(days=age)
+        idea.last_activity_at = now - timedelta(hours=quiet)
+        idea.owner = personas["pam"] if owned else None
+        made[title] = idea
+    made["Bravo"].trending_score = 1e9  # a burst of recent votes, whatever the total
+    db.session.commit()
+    since = (now - timedelta(days=7)).date().isoformat()
+    page = client.get(f"{path}?voter=bob@example.com&owner=none&min_votes=2&from={since}"
+                      f"&sort={sort}").text
+    shown = sorted((t for t in made if f">{t}</a>" in page), key=page.index)
+    expected = {"top": ["Alpha", "Charlie", "Bravo"], "trending": ["Bravo", "Alpha", "Charlie"],
+                "new": ["Charlie", "Alpha", "Bravo"],
+                "activity": ["Bravo", "Alpha", "Charlie"]}[sort]
+    assert shown == expected
+    assert f'<option value="{sort}" selected>' in page

@@ -142,7 +142,9 @@ class VoteState(Output):
 class Voter(Output):
     email: str
     name: str
-    source: str = Field(description="web, api, support, sales or import.")
+    source: str = Field(description="web, suggested (on the web, picked among the similar "
+                                    "ideas shown while posting), api, support, sales or "
+                                    "import.")
     voted_at: datetime
 
 

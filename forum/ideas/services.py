@@ -261,13 +261,18 @@ def vote_on_behalf(idea: Idea, email: str, *, source: VoteSource, by: User, name
     """
     if not by.is_staff:
         raise NotAllowed(_l("Only the team can vote on behalf of a customer."))
-    if source in (VoteSource.WEB, VoteSource.API):
+    if source not in (VoteSource.SUPPORT, VoteSource.SALES, VoteSource.IMPORT):
         raise ValidationError(_l("Say where this vote came from."),
                               {"source": _l("Use support, sales or import.")})
     address = accounts.normalise_email(email)
     voter = accounts.find_by_email(address)
     if voter is None:
         voter = accounts.register(email=address, name=name, password=None)
+    if tell and not can_see(canonical(idea), voter):
+        raise ValidationError(
+            _l("%(email)s cannot see this idea (it is for the team only or hidden): add the "
+               "vote without telling them.", email=address),
+            {"tell": _l("They cannot see this idea.")})
     target, added = cast_vote(idea, voter, source=source, added_by=by)
     vote = db.session.scalar(
         select(Vote).where(Vote.user_id == voter.id, Vote.idea_id.in_(group_ids(target)))

@@ -18,7 +18,7 @@ from forum.errors import DomainError, wants_json
 from forum.extensions import db, limiter
 from forum.ideas import queries, services, workflow
 from forum.ideas.forms import CommentForm, EmptyForm, IdeaForm
-from forum.ideas.models import Board, SubscriptionLevel, Tag
+from forum.ideas.models import Board, SubscriptionLevel, Tag, VoteSource
 from forum.moderation.limits import post_limit
 from forum.search import service as search
 from forum.web import page_number, paginate, safe_next, show_on_form
@@ -161,7 +161,10 @@ def edit(idea_id: int):
 @bp.post("/ideas/<int:idea_id>/vote")
 @login_required
 def vote(idea_id: int):
-    return _change_vote(idea_id, services.cast_vote, _("Your vote is counted."))
+    # "Vote for this instead" on the new-idea form says where it came from (?from=similar).
+    source = VoteSource.SUGGESTED if request.args.get("from") == "similar" else VoteSource.WEB
+    return _change_vote(idea_id, lambda idea, user: services.cast_vote(idea, user, source=source),
+                        _("Your vote is counted."))
 
 
 @bp.post("/ideas/<int:idea_id>/unvote")

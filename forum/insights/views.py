@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 
+from forum.changelog.models import Answer
 from forum.db import utcnow
 from forum.ideas.models import Visibility
 from forum.ideas.workflow import StatusKind
@@ -29,6 +30,7 @@ def dashboard():
     data = figures.compute([b.id for b in chosen])
     weeks = [d.strftime("%d %b") for d in data.weekly.starts]
     _ends, over_time = figures.status_over_time([b.id for b in chosen], utcnow())
+    answer_names = {Answer.YES: _("Yes"), Answer.PARTLY: _("Partly"), Answer.NO: _("No")}
     kind_names = {StatusKind.OPEN: _("Open"), StatusKind.ACTIVE: _("Active"),
                   StatusKind.COMPLETE: _("Done"), StatusKind.CLOSED: _("Closed")}
     return render_template(
@@ -41,6 +43,10 @@ def dashboard():
             weeks, [(kind_names[k], f"kind-{k.value}", over_time[k]) for k in StatusKind],
             title=_("Ideas by status over time")),
         over_time=[(kind_names[k], over_time[k]) for k in StatusKind], weeks=weeks,
+        answer_names=[answer_names[a] for a in data.satisfaction],
+        satisfaction_chart=charts.bar_chart(
+            [answer_names[a] for a in data.satisfaction], list(data.satisfaction.values()),
+            title=_("After shipping: does this solve what you asked for?")),
         status_chart=charts.bar_chart([_(s.name) for s, _n in data.by_status],
                                       [n for _s, n in data.by_status],
                                       title=_("Ideas by status")),

@@ -169,7 +169,7 @@ def withheld(message: OutboxMessage) -> bool:
     is about: the idea was hidden or moved to a team-only board, the comment hidden, or the
     recipient banned since the outbox row was written. Checked just before sending."""
     user = message.user
-    if message.template not in NOTIFICATIONS or user is None:
+    if message.template not in {*NOTIFICATIONS, "vote_added"} or user is None:
         return False
     if user.is_banned:
         return True

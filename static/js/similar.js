@@ -59,7 +59,8 @@
         button.formNoValidate = true;
         var next = new URL(withId(box.dataset.ideaUrl, item.id), window.location.href).pathname;
         button.setAttribute("formaction",
-          withId(box.dataset.voteUrl, item.id) + "?" + new URLSearchParams({ next: next }));
+          withId(box.dataset.voteUrl, item.id) + "?" +
+          new URLSearchParams({ next: next, from: "similar" }));
         row.appendChild(button);
       }
       list.appendChild(row);

@@ -80,3 +80,18 @@ def test_the_api_tells_them_too(app, client, personas, make_idea, smtp_server):
     assert response.status_code == 201
     deliver(app)
     assert "Webhooks" in smtp_server.to("dev@partner.example")[0]["Subject"]
+
+
+def test_a_customer_is_not_told_of_an_idea_they_cannot_see(client, auth, personas, make_idea):
+    from forum.ideas.models import Board, Visibility
+
+    inner = Board(slug="inner", name="Inner", visibility=Visibility.STAFF)
+    db.session.add(inner)
+    db.session.commit()
+    idea = make_idea("Acquisition plans", board=inner)
+    auth.login("pam@example.com")
+    client.post(f"/staff/ideas/{idea.id}/votes", data={"email": "bob@example.com", "tell": "1"})
+    assert "cannot see this idea" in client.get(f"/ideas/{idea.id}").text
+    assert db.session.scalar(db.select(db.func.count(OutboxMessage.id)).where(
+        OutboxMessage.template == "vote_added")) == 0
+    assert db.session.get(type(idea), idea.id).vote_count == 1  # nothing changed

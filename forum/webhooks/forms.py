@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -19,7 +20,8 @@ class EndpointForm(FlaskForm):
     # The service checks the scheme and host, with the reason shown beside the field.
     url = StringField(_l("URL"), validators=[DataRequired(), Length(max=URL_MAX)],
                       description=_l("We POST signed JSON here (http:// or https://)."))
-    events = CheckboxesField(_l("Events"), choices=list(EVENTS.items()),
+    events = CheckboxesField(_l("Events"),
+                             choices=[SelectChoice(k, v) for k, v in EVENTS.items()],
                              validators=[DataRequired(_l("Tick at least one event."))])
     include_private = BooleanField(
         _l("Include private boards"),

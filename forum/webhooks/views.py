@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from forum.api import present
 from forum.api.routing import BadRequest, Unauthenticated
@@ -38,8 +39,8 @@ bp = Blueprint("webhooks", __name__)
 def _hook_form(formdata=None, **data) -> StatusHookForm:
     form = StatusHookForm(formdata=formdata, **data) if formdata is not None or data \
         else StatusHookForm()
-    form.github_status.choices = [("", _("None: ignore GitHub events"))] + [
-        (s.slug, _(s.name)) for s in statuses.all_statuses(include_retired=False)]
+    form.github_status.choices = [SelectChoice("", _("None: ignore GitHub events"))] + [
+        SelectChoice(s.slug, _(s.name)) for s in statuses.all_statuses(include_retired=False)]
     return form
 
 

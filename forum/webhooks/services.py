@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel
 from sqlalchemy import Select, func, select
@@ -325,7 +326,7 @@ def apply_github_event(hook: StatusHook, event: str, payload: dict[str, Any]
             continue
         changes.append(ideas.change_status(
             idea, hook.github_status, None, via="webhook",
-            note=_l("Done in %(link)s", link=link) if link else ""))
+            note=gettext("Done in %(link)s", link=link) if link else ""))
     hook.last_used_at = utcnow()
     db.session.flush()
     return changes, unchanged

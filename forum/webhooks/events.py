@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from flask_babel import lazy_gettext as _l
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from forum.api import present, schemas
 
@@ -62,6 +62,31 @@ class CommentEvent(schemas.Output):
 class PingEvent(schemas.Output):
     endpoint: int
     by: schemas.Person
+
+
+DATA: dict[str, type[BaseModel]] = {
+    IDEA_CREATED: IdeaEvent,
+    IDEA_STATUS_CHANGED: StatusChangedEvent,
+    IDEA_MERGED: MergedEvent,
+    VOTE_CREATED: VoteEvent,
+    COMMENT_CREATED: CommentEvent,
+    PING: PingEvent,
+}
+
+
+def deliveries() -> dict[str, type[BaseModel]]:
+    """For the OpenAPI document's ``webhooks``: the whole body of each event, as a model."""
+    models = {}
+    for event, data in DATA.items():
+        name = "".join(part.title() for part in event.replace(".", "_").split("_")) + "Delivery"
+        models[event] = create_model(
+            name, __base__=schemas.Output,
+            event=(Literal[event], ...),  # type: ignore[valid-type]
+            delivery=(str, Field(description="Stable across retries: drop repeats by it.")),
+            occurred_at=(datetime, ...),
+            data=(data, ...),
+        )
+    return models
 
 
 def body(event: str, delivery_id: str, occurred_at: datetime, data: BaseModel) -> str:

@@ -14,7 +14,7 @@ from forum.ideas import merging, services
 from forum.ideas.models import Board, Visibility
 from forum.webhooks import delivery, signing
 from forum.webhooks import services as webhooks
-from forum.webhooks.events import EVENTS
+from forum.webhooks.events import EVENTS, deliveries
 from forum.webhooks.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 from tests.webhook_receiver import Receiver
 
@@ -72,6 +72,12 @@ def test_every_event_arrives_once_signed_in_the_api_shapes(app, personas, make_i
         assert received.path == "/hooks/forum"
     ids = [r.json["delivery"] for r in receiver.received]
     assert len(set(ids)) == 6
+    # Each body is what the OpenAPI document's "webhooks" promise for its event.
+    documented = app.test_client().get("/api/v1/openapi.json").json
+    assert set(documented["webhooks"]) == {*EVENTS, "ping"}
+    models = deliveries()
+    for received in receiver.received:
+        models[received.event].model_validate(received.json)
 
     created, vote, comment, status, _, merged = (r.json for r in receiver.received)
     # The resources are the JSON API's own shapes.

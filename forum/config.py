@@ -30,6 +30,13 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_RETRY_BASE_SECONDS": 30,     # first back-off; doubles each attempt
     "MAIL_RETRY_MAX_SECONDS": 6 * 3600,
     "MAIL_MAX_ATTEMPTS": 12,           # about a day and a half of retries, then "failed"
+    # Webhooks (see forum.webhooks.delivery); delivered by the same `flask forum deliver`.
+    "WEBHOOK_TIMEOUT_SECONDS": 10,     # connect + answer; a slower receiver counts as a failure
+    "WEBHOOK_LEASE_SECONDS": 60,       # longer than any attempt can last (timeout + margin)
+    "WEBHOOK_RETRY_BASE_SECONDS": 30,  # first back-off; doubles each attempt
+    "WEBHOOK_RETRY_MAX_SECONDS": 6 * 3600,
+    "WEBHOOK_MAX_ATTEMPTS": 10,        # about a day of retries, then "failed" (redeliverable)
+    "WEBHOOK_TOLERANCE_SECONDS": 300,  # incoming hooks: how old a signed request may be
     "DIGEST_HOUR": 8,                  # UTC hour at which daily digests go out
     "PASSWORD_RESET_INTERVAL": 60,     # at most one reset email per person per this many seconds
     "PASSWORD_RESET_RATE_LIMIT": "10 per hour",  # per client address, on the request form

@@ -51,8 +51,9 @@ class Conflict(DomainError):
 
 
 def wants_json() -> bool:
-    """API paths always answer JSON; elsewhere follow the Accept header."""
-    if request.path.startswith("/api/"):
+    """API and incoming-webhook paths always answer JSON; elsewhere follow the Accept
+    header."""
+    if request.path.startswith(("/api/", "/hooks/")):
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[

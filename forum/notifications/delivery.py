@@ -40,9 +40,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -71,6 +72,7 @@ class Report:
     recovered: int = 0
     withheld: int = 0
     errors: list[str] = field(default_factory=list)
+    others_attempted: int = 0  # deliveries of the other outboxes (webhooks) run alongside
 
     @property
     def attempted(self) -> int:
@@ -234,9 +236,17 @@ def due_count(now: datetime) -> int:
         OutboxMessage.state == MailState.PENDING, OutboxMessage.next_attempt_at <= now)) or 0
 
 
+class OtherOutbox(Protocol):
+    """Another outbox delivered in the same loop (webhooks): ``deliver_due(clock=…)``."""
+
+    def __call__(self, *, clock: Clock) -> Any: ...
+
+
 def run(sender: Sender, *, once: bool, interval: float, clock: Clock = utcnow,
-        echo: Callable[[str], None] = print) -> Report:
-    """The deliverer: digests when due, then the outbox; ``once`` drains and returns."""
+        echo: Callable[[str], None] = print, others: Sequence[OtherOutbox] = ()) -> Report:
+    """The deliverer: digests when due, then the outbox, then the ``others`` (each returns a
+    report with ``attempted``, ``failed``, ``errors`` and ``summary()``, counted into the
+    total's ``failed``); ``once`` drains and returns."""
     from forum.notifications.services import queue_due_digests
 
     total = Report()
@@ -245,6 +255,7 @@ def run(sender: Sender, *, once: bool, interval: float, clock: Clock = utcnow,
             digests = queue_due_digests(clock())
             db.session.commit()
             report = deliver_due(sender, clock=clock)
+            other_reports = [deliver_other(clock=clock) for deliver_other in others]
         except Exception:
             db.session.rollback()
             if once:
@@ -262,6 +273,13 @@ def run(sender: Sender, *, once: bool, interval: float, clock: Clock = utcnow,
                  + (f", {digests} digests queued" if digests else ""))
         for error in report.errors:
             echo(f"  {error}")
+        for other in other_reports:
+            total.failed += other.failed
+            total.others_attempted += other.attempted
+            if other.attempted:
+                echo(other.summary())
+            for error in other.errors:
+                echo(f"  {error}")
         if once:
             return total
         db.session.remove()

@@ -94,6 +94,9 @@ PAGES: list[PageSpec] = [
     PageSpec("profile-own", lambda s: f"/people/{s.person(PERSONAS['customer'])}",
              persona="customer"),
     PageSpec("not-found", lambda s: "/ideas/999999", status=404),
+    PageSpec("admin-webhooks", lambda s: "/admin/webhooks", persona="admin"),
+    PageSpec("admin-webhooks-errors", lambda s: "/admin/webhooks", persona="admin",
+             then=submit_empty("Create webhook")),
 ]
 
 

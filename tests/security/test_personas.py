@@ -592,6 +592,57 @@ ROUTES: dict[str, list[Check]] = {
         Check("POST", lambda w: "/admin/import", admin_only(INVALID),
               data=lambda w: {"format": "generic"}, why="no file"),
     ],
+    # --- webhooks (admins), and the incoming status hook (signed, no session) -------------
+    "webhooks.index": [Check("GET", lambda w: "/admin/webhooks", admin_only(OK))],
+    "webhooks.create": [
+        Check("POST", lambda w: "/admin/webhooks", admin_only(Expect(200, writes=True)),
+              data=lambda w: {"name": "Fred's hook", "url": "https://fred.example/hook",
+                              "events": ["comment.created"]},
+              why="answers the page with the new secret, shown once"),
+        Check("POST", lambda w: "/admin/webhooks", admin_only(INVALID),
+              data=lambda w: {"name": "Fred's hook", "url": "file:///etc/passwd",
+                              "events": ["comment.created"]}),
+    ],
+    "webhooks.edit": [
+        Check("GET", lambda w: "/admin/webhooks/999999", admin_only(NOT_FOUND)),
+        Check("POST", lambda w: "/admin/webhooks/999999", admin_only(NOT_FOUND),
+              data=lambda w: {"name": "Fred's hook", "url": "https://fred.example/hook",
+                              "events": ["comment.created"]}),
+    ],
+    "webhooks.send_test": [
+        Check("POST", lambda w: "/admin/webhooks/999999/test", admin_only(NOT_FOUND)),
+    ],
+    "webhooks.rotate_secret": [
+        Check("POST", lambda w: "/admin/webhooks/999999/secret", admin_only(NOT_FOUND)),
+    ],
+    "webhooks.delete": [
+        Check("POST", lambda w: "/admin/webhooks/999999/delete", admin_only(NOT_FOUND)),
+    ],
+    "webhooks.redeliver": [
+        Check("POST", lambda w: "/admin/webhooks/deliveries/999999/redeliver",
+              admin_only(NOT_FOUND)),
+    ],
+    "webhooks.create_status_hook": [
+        Check("POST", lambda w: "/admin/status-hooks", admin_only(Expect(200, writes=True)),
+              data=lambda w: {"name": "Fred's pipeline", "github_status": "shipped"},
+              why="answers the page with the hook's address and secret, shown once"),
+    ],
+    "webhooks.update_status_hook": [
+        Check("POST", lambda w: "/admin/status-hooks/999999", admin_only(NOT_FOUND),
+              data=lambda w: {"name": "Fred's pipeline"}),
+    ],
+    "webhooks.rotate_status_hook_secret": [
+        Check("POST", lambda w: "/admin/status-hooks/999999/secret", admin_only(NOT_FOUND)),
+    ],
+    "webhooks.delete_status_hook": [
+        Check("POST", lambda w: "/admin/status-hooks/999999/delete", admin_only(NOT_FOUND)),
+    ],
+    "webhooks.receive_status": [
+        Check("POST", lambda w: "/hooks/status/no-such-hook", everyone(NOT_FOUND),
+              json=lambda w: {"idea": w.ideas["public"].id, "status": "shipped"},
+              why="no session counts: only a hook's key and signature (tests/web/"
+                  "test_status_hooks.py)"),
+    ],
 }
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}

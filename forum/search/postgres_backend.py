@@ -235,6 +235,8 @@ class PostgresBackend(SearchBackend):
                               _ORDER[sort], {**params, "q": attempt}, terms)
                 if found.total:
                     return found
+            if '"' in query or _EXCLUDED.search(query):
+                return found  # an exact phrase or an exclusion was asked for: no guessing
             # No word matched: titles that look like the query (typos, word forms).
             return _page(conn, "", "word_similarity(:t, d.title_folded)",
                          f"FROM search_documents d WHERE {where} AND :t <% d.title_folded",

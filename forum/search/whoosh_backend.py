@@ -20,7 +20,6 @@ use.
 from __future__ import annotations
 
 import contextlib
-import re
 import secrets
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -34,7 +33,6 @@ from whoosh import query as q
 from whoosh import writing
 from whoosh.codec import base as whoosh_codec
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.highlight import ContextFragmenter, Formatter, WholeFragmenter, get_text, highlight
 from whoosh.searching import Searcher
 from whoosh.util import IDCHARS
 
@@ -49,6 +47,7 @@ from forum.search.analysis import (
 )
 from forum.search.base import SORTS, IdeaDocument, SearchBackend, SearchHit, SearchPage, fingerprint
 from forum.search.duplicates import DuplicateRanker, RankerWeights
+from forum.search.snippets import highlighted
 
 TITLE_BOOST = 3.0
 COMMENTS_BOOST = 0.5
@@ -58,16 +57,6 @@ _MAX_PER_PAGE = 100
 # Unknown words at least this long get typo-tolerant alternatives (shorter ones match too much).
 _FUZZY_MIN_LENGTH = 4
 _WRITE_TIMEOUT_S = 30.0
-# Markdown syntax that only clutters a plain-text snippet: link targets, image/link brackets,
-# block markers at line start, emphasis and code marks. Underscores and hyphens are kept (they
-# belong to identifiers) and so is anything that looks like HTML: it is escaped, not interpreted.
-_MARKDOWN_NOISE = (
-    re.compile(r"\]\([^)\s]*\)"),
-    re.compile(r"!?\[|\]"),
-    re.compile(r"^[ \t]{0,3}(?:#{1,6}|>+|[-+*]|\d+[.)])[ \t]+", re.MULTILINE),
-    re.compile(r"`+|\*{1,3}|~~"),
-)
-_SNIPPET_CHARS = 240
 
 
 def _segment_id(cls: type, size: int = 16) -> str:
@@ -101,23 +90,6 @@ def build_schema() -> Schema:
             fields[f"{name}_{lang}"] = TEXT(analyzer=text_analyzer(lang), phrase=False,
                                             field_boost=boosts[name])
     return Schema(**fields)
-
-
-class _MarkFormatter(Formatter):
-    """Escapes text and wraps matches in <mark>, so snippets can be inserted as HTML."""
-
-    between = " … "
-
-    def _text(self, text: str) -> str:
-        return _escape(text)
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return f"<mark>{_escape(get_text(text, token, replace))}</mark>"
-
-
-def _escape(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#x27;"))
 
 
 def _naive_utc(moment: datetime) -> datetime:
@@ -320,21 +292,12 @@ class WhooshBackend(SearchBackend):
     def _hit(self, searcher: Searcher, hit: Any, text_query: _TextQuery) -> SearchHit:
         stored = hit.fields()
         lang = stored.get("language", "en")
-        terms = text_query.terms_for(lang)
-        title = stored.get("title", "")
-        body = _plain_text(stored.get("body", ""))
-        analyzer = text_analyzer(lang)
-        title_html = highlight(title, terms, analyzer, WholeFragmenter(), _MarkFormatter(),
-                               top=1, minscore=0) if terms else ""
-        snippet_html = highlight(body, terms, analyzer,
-                                 ContextFragmenter(maxchars=_SNIPPET_CHARS, surround=60),
-                                 _MarkFormatter(), top=2) if terms else ""
-        if not snippet_html:
-            snippet_html = _escape(_shorten(body, _SNIPPET_CHARS))
+        title_html, snippet_html = highlighted(stored.get("title", ""), stored.get("body", ""),
+                                               text_query.terms_for(lang), lang)
         # Sorted searches put the sort key in ``hit.score``; only relevance has a score.
         score = float(hit.score) if isinstance(hit.score, (int, float)) else 0.0
-        return SearchHit(id=int(stored["id"]), score=score,
-                         title_html=title_html or _escape(title), snippet_html=snippet_html)
+        return SearchHit(id=int(stored["id"]), score=score, title_html=title_html,
+                         snippet_html=snippet_html)
 
     def similar(self, title: str, body: str = "", *, limit: int = 5,
                 boards: Collection[str] | None = None, exclude_ids: Collection[int] = (),
@@ -380,18 +343,6 @@ def _document_from_stored(fields: dict[str, Any]) -> IdeaDocument:
                         created_at=created.replace(tzinfo=UTC),
                         merged_into=-1 if fields.get("merged") else None,
                         language=fields.get("language", "en"))
-
-
-def _plain_text(markdown: str) -> str:
-    for pattern in _MARKDOWN_NOISE:
-        markdown = pattern.sub(" ", markdown)
-    return " ".join(markdown.split())
-
-
-def _shorten(text: str, length: int) -> str:
-    if len(text) <= length:
-        return text
-    return text[: length - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _sort_args(sort: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ Only on PostgreSQL (the models do not describe these objects; migrations/env.py 
 out of the comparison with the models). On SQLite nothing happens: search uses Whoosh there.
 
 Revision ID: 3fd5a7690ecf
-Revises: 4baeb86bba5a
+Revises: b30c227da1fe
 Create Date: 2026-11-23 09:55:00.000000
 
 """
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '3fd5a7690ecf'
-down_revision = '4baeb86bba5a'
+down_revision = "b30c227da1fe"
 branch_labels = None
 depends_on = None
 

@@ -36,7 +36,7 @@ ENGLISH = re.compile(
     r"new idea|ideas|voters|comments|reply|shipped|planned|declined|under review|in progress|"
     r"open|closed|settings|search|save|cancel|delete|edit|update|submit|send|back|next|"
     r"previous|newest|oldest|yes|partly|nobody|someone|something|nothing|"
-    r"day|days|hour|hours|minute|minutes|week|weeks|month|months|year|years|ago|"
+    r"day|days|hour|hours|week|weeks|month|months|year|years|ago|"
     r"today|yesterday|tomorrow|january|february|march|april|may|june|july|august|"
     r"september|october|november|december|monday|tuesday|wednesday|thursday|friday|"
     r"saturday|sunday|jan|feb|apr|jun|jul|aug|sep|dec|"

@@ -9,6 +9,7 @@ under test, so whatever English is found came from the product.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -247,3 +248,47 @@ def test_the_detector_sees_english(app):
     assert english_on_page("<p>Ideas</p>", "fr"), "a whole English message of the product"
     assert not english_on_page("<p>Trop lumineux le soir, mes yeux fatiguent.</p>", "fr")
     assert not english_on_page("<p>Nessuna idea per ora: scrivi la prima!</p>", "it")
+
+
+# Forms sent wrong, beyond the refusals of the security table: WTForms' own messages (required,
+# e-mail, length, choice) and the services' reasons.
+BAD_FORMS: list[tuple[str, str, Callable[[Site], str], Callable[[Site], dict]]] = [
+    ("anonymous", "/signup", lambda s: "/signup",
+     lambda s: {"email": "nope", "name": "", "password": "x"}),
+    ("anonymous", "/signin", lambda s: "/signin", lambda s: {"email": "", "password": ""}),
+    ("anonymous", "/password/forgot", lambda s: "/password/forgot", lambda s: {"email": "x"}),
+    ("customer", "new idea", lambda s: "/ideas/new",
+     lambda s: {"title": "ab", "body": "x" * 30_000, "board": "999"}),
+    ("customer", "reset", lambda s: s.reset_url, lambda s: {"password": "x", "confirm": "y"}),
+    ("customer", "notifications", lambda s: "/settings/notifications",
+     lambda s: {"frequency": "hourly"}),
+    ("staff", "mail test", lambda s: "/admin/mail", lambda s: {"to": "not an address"}),
+    ("staff", "tag", lambda s: "/staff/tags", lambda s: {"name": "", "color": "red"}),
+    ("admin", "status", lambda s: "/admin/statuses",
+     lambda s: {"name": "", "kind": "nope", "color": "red"}),
+    ("admin", "board", lambda s: "/admin/boards", lambda s: {"name": "", "visibility": "x"}),
+]
+
+
+@pytest.mark.slow
+def test_form_errors_in_the_readers_language(app, site):
+    cases = [(persona, f"{check.method} {check.url(site)}", check.url, check.data)
+             for checks in ROUTES.values() for check in checks
+             if check.method == "POST" and check.json is None
+             for persona, expect in check.expect.items()
+             if expect.status in (400, 422) and persona in READERS][:40] + BAD_FORMS
+    problems, refused, signup = [], [], ""
+    for persona, name, url, data in cases:
+        client = sign_in_as(app.test_client(), site.people[persona])
+        response = client.post(url(site), data=data(site),
+                               headers={"Accept-Language": site.locale}, follow_redirects=True)
+        problems += [f"{name} ({response.status_code}): {word!r} in {text!r}"
+                     for word, text in english_on_page(response.text, site.locale)]
+        refused.append((name, bool(re.search(r'class="[^"]*\berror\b', response.text))))
+        if name == "/signup":
+            signup = response.text
+    assert not problems, "\n".join(dict.fromkeys(problems))
+    assert [name for name, shown in refused[-len(BAD_FORMS):] if not shown] == [], \
+        "each bad form is refused with its reasons"
+    required = {"fr": "Ce champ est requis.", "it": "Questo campo è obbligatorio."}
+    assert required[site.locale] in signup, "WTForms' own messages are translated"

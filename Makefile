@@ -40,7 +40,7 @@ forum/translations/%/LC_MESSAGES/messages.mo: forum/translations/%/LC_MESSAGES/m
 translations: install ## extract messages and update the fr/it catalogues (then translate the new ones)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 	  --project=forum -o forum/translations/messages.pot forum templates templates/_partials >/dev/null
-	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --no-location \
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --width 100 \
 	  -i forum/translations/messages.pot -d forum/translations >/dev/null
 
 run: install ## migrate, load the demo data on first start, serve on http://127.0.0.1:5000 and deliver mail

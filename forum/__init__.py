@@ -66,7 +66,7 @@ def register_extensions(app: Flask) -> None:
         from forum.errors import wants_json
 
         if wants_json():
-            abort(401, "Sign in first.")
+            abort(401, gettext("Please sign in to do that."))
         flash(gettext("Please sign in to do that."), "info")
         return redirect(url_for("accounts.sign_in", next=request.full_path.rstrip("?")
                                 if request.method == "GET" else None))

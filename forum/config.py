@@ -12,10 +12,13 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import pytz
+
 DEFAULTS: dict[str, Any] = {
     "SITE_NAME": "Feedback",
     "BASE_URL": "http://127.0.0.1:5000",
     "DEFAULT_LOCALE": "en",
+    "TIME_ZONE": "UTC",  # the site's zone: dates on pages and in emails are written in it
     "MAIL_FROM": "feedback@localhost",
     "MAIL_URL": None,  # None: a file outbox in instance/mail
     "DATABASE_URL": None,  # None: SQLite file in instance/
@@ -121,6 +124,10 @@ def _derive(app) -> None:
     if cfg["DEFAULT_LOCALE"] not in LOCALES:
         raise RuntimeError(f"FORUM_DEFAULT_LOCALE must be one of {', '.join(LOCALES)}")
     cfg["BABEL_DEFAULT_LOCALE"] = cfg["DEFAULT_LOCALE"]
+    if cfg["TIME_ZONE"] not in pytz.all_timezones_set:
+        raise RuntimeError(f"FORUM_TIME_ZONE {cfg['TIME_ZONE']!r} is not a time zone name "
+                           "such as Europe/Paris")
+    cfg["BABEL_DEFAULT_TIMEZONE"] = cfg["TIME_ZONE"]
     cfg["SECRET_KEY"] = cfg["SECRET_KEY"] or _instance_secret(app, instance)
     cfg["SESSION_COOKIE_SECURE"] = cfg["BASE_URL"].startswith("https://")
     cfg["REMEMBER_COOKIE_SECURE"] = cfg["SESSION_COOKIE_SECURE"]

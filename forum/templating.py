@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Flask, current_app
-from flask_babel import format_date, format_datetime, format_timedelta, get_locale
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_timedelta,
+    get_locale,
+)
 
 from forum.i18n import LANGUAGE_NAMES
 from forum.ideas.workflow import voting_open
@@ -36,7 +42,7 @@ def day(value: datetime | None) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         markdown=render_markdown, excerpt=excerpt, when=when, exact=exact, day=day, slugify=slugify,
-        atom_date=atom_date,
+        atom_date=atom_date, decimal=format_decimal,
     )
     app.jinja_env.globals.update(language_names=LANGUAGE_NAMES, voting_open=voting_open)
 

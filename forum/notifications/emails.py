@@ -197,7 +197,7 @@ def digest(message: OutboxMessage) -> dict[str, Any]:
 
 @email("test")
 def test(message: OutboxMessage) -> dict[str, Any]:
-    return {"by": message.params.get("by", ""), "sent_at": utcnow()}
+    return {"by": message.params.get("by", ""), "sent_at": message.created_at}
 
 
 # --- rendering ----------------------------------------------------------------------------
@@ -211,11 +211,20 @@ def message_id(message: OutboxMessage) -> str:
     return f"<forum-{message.id}-{mac}@{domain}>"
 
 
+def language(message: OutboxMessage) -> str:
+    """The recipient's language; for an address without an account (a test message), the
+    language of the person who sent it; else the site's."""
+    user = message.user
+    for choice in (user.locale if user is not None else None, message.params.get("locale")):
+        if choice in LOCALES:
+            return choice
+    return current_app.config["DEFAULT_LOCALE"]
+
+
 def render(message: OutboxMessage) -> EmailMessage:
     config = current_app.config
     user = message.user
-    locale = user.locale if user is not None and user.locale in LOCALES else None
-    with force_locale(locale or config["DEFAULT_LOCALE"]):
+    with force_locale(language(message)):
         context = CONTEXTS[message.template](message)
         context.update(site_name=config["SITE_NAME"], base_url=config["BASE_URL"],
                        recipient=user, preferences_url=external_url("notifications.preferences"))

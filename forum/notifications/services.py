@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
@@ -325,7 +326,9 @@ def send_test(to: str, by: User) -> OutboxMessage:
 
     if not by.is_staff:
         raise ValidationError(_l("Only the team can send test messages."))
-    return enqueue("test", to=normalise_email(to), user=None, params={"by": by.name})
+    # Written in the sender's language: the address may belong to no account.
+    return enqueue("test", to=normalise_email(to), user=None,
+                   params={"by": by.name, "locale": str(get_locale())})
 
 
 def retry(message_id: int, by: User) -> OutboxMessage:

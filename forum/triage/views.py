@@ -60,7 +60,6 @@ def staff_panel(idea: Idea) -> dict:
         "voters": services.voters(target),
         "audit": services.audit_trail(target),
         "score": services.priority_score(target),
-        "formula": priority.FORMULA,
         "scale": list(priority.SCALE),
         "sources": services.ON_BEHALF_SOURCES,
     }
@@ -112,7 +111,7 @@ def _idea_list(f: filters.IdeaFilter):
         statuses=db.session.scalars(select(Status).order_by(Status.position)).all(),
         tags=services.all_tags(), staff=services.staff_members(),
         views=services.saved_views(current_user), sorts=filters.SORT_NAMES,
-        score=services.priority_score, formula=priority.FORMULA,
+        score=services.priority_score,
         notes=services.internal_notes([i.id for i in page.items]),
         endpoint=request.endpoint,
         args={k: v for k, v in request.args.items() if k != "page"},

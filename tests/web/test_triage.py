@@ -172,7 +172,7 @@ def test_value_for_effort_is_shown_and_sorts(client, pam, make_idea, make_user):
     client.post(f"/staff/ideas/{dear.id}/priority", data={"impact": "2", "effort": "5"})
     page = client.get(f"/ideas/{cheap.id}").text
     assert "voters \u00d7 impact \u00f7 effort" in page
-    assert "1 \u00d7 4 \u00f7 1" in page and "<strong data-score>4.0</strong>" in page
+    assert "1 \u00d7 4 \u00f7 1" in page and "<strong data-score>4</strong>" in page
     listing = client.get("/staff/ideas?sort=value").text
     assert listing.index("Cheap win") < listing.index("Costly") < listing.index("Unrated")
 

@@ -13,7 +13,7 @@ from html import escape
 from markupsafe import Markup
 
 WIDTH, HEIGHT = 640, 220
-PAD_LEFT, PAD_BOTTOM, PAD_TOP = 36, 28, 12
+PAD_LEFT, PAD_BOTTOM, PAD_TOP = 36, 28, 20  # room above the tallest bar for its value
 LABEL_ROOM = 75  # units an axis label like "07 Sep" needs at the stylesheet's 15px
 
 

@@ -6,13 +6,21 @@ a <title> and a text table is rendered beside it by the template, for screen rea
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from html import escape
 
 from markupsafe import Markup
 
 WIDTH, HEIGHT = 640, 220
-PAD_LEFT, PAD_BOTTOM, PAD_TOP = 36, 28, 12
+PAD_LEFT, PAD_BOTTOM, PAD_TOP = 36, 28, 20  # room above the tallest bar for its value
+LABEL_ROOM = 75  # units an axis label like "07 Sep" needs at the stylesheet's 15px
+
+
+def _label_step(slot: float) -> int:
+    """Label every bar when they fit, else every second (third...) one: each bar still has its
+    exact label in its <title> and in the table beside the chart."""
+    return max(1, math.ceil(LABEL_ROOM / slot))
 
 
 def _nice_max(value: float) -> int:
@@ -63,8 +71,9 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str,
                      f'{number(value)}</title></rect>')
         parts.append(f'<text class="value" x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" '
                      f'text-anchor="middle">{number(value)}</text>')
-        parts.append(f'<text class="axis" x="{x + bar_w / 2:.1f}" y="{HEIGHT - 10}" '
-                     f'text-anchor="middle">{escape(label)}</text>')
+        if i % _label_step(slot) == 0:
+            parts.append(f'<text class="axis" x="{x + bar_w / 2:.1f}" y="{HEIGHT - 10}" '
+                         f'text-anchor="middle">{escape(label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -93,7 +102,7 @@ def stacked_bar_chart(labels: Sequence[str], series: Sequence[tuple[str, str, Se
         parts.append(f'<rect class="{escape(cls)}" x="{x}" y="{PAD_TOP}" width="10" '
                      f'height="10"/><text class="axis" x="{x + 14}" y="{PAD_TOP + 9}">'
                      f"{escape(name)}</text>")
-        x += 24 + 7 * len(name)
+        x += 24 + 9 * len(name)  # room for the legend at the stylesheet's 15px
     for i in range(5):
         y = base - plot_h * i / 4
         parts.append(f'<line class="grid" x1="{PAD_LEFT}" x2="{WIDTH - 8}" '
@@ -110,7 +119,8 @@ def stacked_bar_chart(labels: Sequence[str], series: Sequence[tuple[str, str, Se
                          f'width="{bar_w:.1f}" height="{h:.1f}" data-value="{values[i]:g}">'
                          f"<title>{escape(label)}, {escape(name)}: {number(values[i])}"
                          "</title></rect>")
-        parts.append(f'<text class="axis" x="{x + bar_w / 2:.1f}" y="{HEIGHT - 10}" '
-                     f'text-anchor="middle">{escape(label)}</text>')
+        if i % _label_step(slot) == 0:
+            parts.append(f'<text class="axis" x="{x + bar_w / 2:.1f}" y="{HEIGHT - 10}" '
+                         f'text-anchor="middle">{escape(label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -20,8 +20,8 @@ from forum.ideas.models import Board, Idea
 from forum.search import service as search
 
 # The database under test (fixtures migrated_db, database_url) and the markers bound to one
-# database: tests/databases.py.
-pytest_plugins = ["tests.databases"]
+# database: tests/databases.py. Templates and URL rules compiled once per run: tests/compiled.py.
+pytest_plugins = ["tests.databases", "tests.compiled"]
 
 PASSWORD = "correct horse battery"
 

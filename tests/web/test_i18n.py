@@ -8,6 +8,8 @@ from forum.extensions import db
 from forum.ideas import services
 from tests.english import english_on_page
 
+pytestmark = pytest.mark.any_database("translated pages render the same rows on either database")
+
 
 @pytest.fixture
 def pages(make_idea, personas):

@@ -18,7 +18,8 @@ PREFIX = "/api/v1"
 _PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 ERROR_DESCRIPTIONS = {
-    400: "Malformed request (not JSON, not an object, or a missing CSRF header).",
+    400: "Malformed request (a NUL character, a body that is not a JSON object, or a missing "
+         "CSRF header).",
     401: "No identity: sign in, or send a valid, unrevoked token.",
     403: "Not allowed for this account.",
     404: "Unknown (or invisible to the caller).",

@@ -91,10 +91,11 @@ def endpoint(bp: Blueprint, method: str, rule: str, *, summary: str, who: Who, t
             return response
 
         bp.add_url_rule(rule, endpoint=handler.__name__, view_func=view, methods=[method])
-        # Any call may meet a bad token (401) or a suspended account (403).
-        implied = {401, 403}
+        # Any call may meet a bad token (401), a suspended account (403) or a NUL character in
+        # its address (400, refused before routing).
+        implied = {400, 401, 403}
         if method != "GET":
-            implied |= {400, 413, 429}
+            implied |= {413, 429}
         if query is not None or body is not None:
             implied |= {422}
         if "<" in rule:

@@ -23,6 +23,8 @@ from forum.ideas import services as ideas
 from forum.ideas.models import Board, Comment, Idea, Visibility
 from forum.moderation import services as moderation
 from forum.triage import services as triage
+from forum.webhooks import services as webhooks
+from forum.webhooks.models import WebhookEndpoint
 
 if TYPE_CHECKING:  # the conftest skips the tier with its reason when Playwright is missing
     from playwright.sync_api import Page
@@ -54,6 +56,13 @@ class Site:
             user_id = db.session.scalar(select(User.id).where(User.email == email))
         assert user_id is not None, f"no demo account {email!r}"
         return user_id
+
+    def webhook(self, name: str) -> int:
+        with self.app.app_context():
+            endpoint_id = db.session.scalar(
+                select(WebhookEndpoint.id).where(WebhookEndpoint.name == name))
+        assert endpoint_id is not None, f"no demo webhook {name!r}"
+        return endpoint_id
 
     def comment(self, text: str) -> int:
         with self.app.app_context():
@@ -130,6 +139,7 @@ def press_keys(*keys: str) -> Callable[[Page], None]:
 STAFF_IDEA = "Export tasks to Excel"  # internal notes, priority, tags, an open report
 HIDDEN_IDEA = "Print a project"  # hidden by moderation
 MERGED_IDEA = "Restore deleted tasks"  # merged into "Undo delete"
+WEBHOOK = "Release pipeline"  # an outgoing webhook endpoint
 REPORTED_COMMENT = "This is spam, buy cheap watches at example.net"
 CUSTOMER = PERSONAS["customer"]
 
@@ -230,6 +240,7 @@ PAGES: list[PageSpec] = [
     PageSpec("boards-admin", lambda s: "/admin/boards", persona="admin"),
     PageSpec("import", lambda s: "/admin/import", persona="admin"),
     PageSpec("admin-webhooks", lambda s: "/admin/webhooks", persona="admin"),
+    PageSpec("admin-webhook", lambda s: f"/admin/webhooks/{s.webhook(WEBHOOK)}", persona="admin"),
     PageSpec("admin-webhooks-errors", lambda s: "/admin/webhooks", persona="admin",
              then=submit_empty("Create webhook")),
 ]
@@ -270,3 +281,7 @@ def _team_work() -> None:
                       details="A link to a shop, nothing to do with the idea.")
     triage.set_idea_hidden(idea(HIDDEN_IDEA), pam, hidden=True, reason="Posted twice by mistake.")
     merging.merge_ideas(idea(MERGED_IDEA), idea("Undo delete"), pam)
+    # Created last, so its delivery log stays empty unless a page's action adds to it.
+    webhooks.create_endpoint(accounts.find_by_email(PERSONAS["admin"]), name=WEBHOOK,
+                             url="https://ci.example.com/forum-events",
+                             events=["idea.status_changed", "idea.merged"])

@@ -20,7 +20,7 @@ from forum.accounts import services as accounts
 from forum.accounts.models import NotifyFrequency, Role
 from forum.extensions import db
 from forum.ideas import merging, services
-from forum.ideas.models import SubscriptionLevel
+from forum.ideas.models import SubscriptionLevel, VoteSource
 from forum.notifications import emails, senders
 from forum.notifications import services as notifications
 from forum.notifications.models import Notification, OutboxMessage
@@ -97,6 +97,12 @@ def merged(cast, make_idea):
     merging.merge_ideas(duplicate, idea, cast.pam)
 
 
+def vote_added(cast, make_idea):
+    idea = _idea(cast, make_idea, voters=False)
+    for address in READERS.values():
+        services.vote_on_behalf(idea, address, by=cast.pam, source=VoteSource.SUPPORT, tell=True)
+
+
 def password_reset(cast, make_idea):
     for address in READERS.values():
         accounts.request_password_reset(address)
@@ -134,7 +140,7 @@ def send_test_message(cast, make_idea):
 CASES: dict[str, Callable] = {
     "status_changed": status_changed, "shipped": shipped, "comment": comment,
     "merged": merged, "password_reset": password_reset, "confirm_email": confirm_email,
-    "digest": digest, "test": send_test_message,
+    "digest": digest, "test": send_test_message, "vote_added": vote_added,
 }
 # Emails that show a date, and the date they show.
 DATED = {"digest", "test"}

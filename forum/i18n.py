@@ -3,7 +3,8 @@ then FORUM_DEFAULT_LOCALE."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, redirect, request, url_for
+from flask import Blueprint, Flask, current_app, g, redirect, request, url_for
+from flask_babel import get_translations
 from flask_login import current_user
 
 from forum.config import LOCALES
@@ -40,7 +41,24 @@ def choose_language():
     return response
 
 
+def _translations():
+    """The request's catalogue, looked up once. Flask-Babel resolves the context, locale and
+    domain again on every call, and a list page translates more than a hundred strings."""
+    cached = g.get("_translations")
+    if cached is None:
+        cached = g._translations = get_translations()
+    return cached
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories="translations")
+    # The same callables Flask-Babel installs, over the catalogue cached for the request.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.register_blueprint(bp)

@@ -22,6 +22,8 @@ from forum.ideas.models import Board, SubscriptionLevel
 from forum.web import page_number, paginate, safe_next, show_on_form
 
 bp = Blueprint("ideas", __name__)
+# A list counts its ideas only this many pages past the one shown (see forum.web.paginate).
+LIST_PAGES_AHEAD = 10
 
 
 def _viewer():
@@ -48,7 +50,8 @@ def _idea_list(board: Board | None):
     if sort not in queries.SORTS:
         sort = "top"
     query = queries.idea_list([board] if board else boards, sort=sort)
-    page = paginate(query, page_number(), current_app.config["IDEAS_PER_PAGE"])
+    number, per_page = page_number(), current_app.config["IDEAS_PER_PAGE"]
+    page = paginate(query, number, per_page, count_up_to=(number + LIST_PAGES_AHEAD) * per_page)
     return render_template(
         "ideas/list.html", page=page, sort=sort, board=board, boards=boards,
         voted=services.voted_idea_ids(viewer, page.items), form=EmptyForm(),

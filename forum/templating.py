@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from flask import Flask, current_app, g, request, url_for
@@ -19,7 +19,15 @@ def when(value: datetime | None) -> str:
     """Relative ("3 days ago"), in the reader's language."""
     if value is None:
         return ""
-    return format_timedelta(value - datetime.now(UTC), add_direction=True, threshold=1.0)
+    delta = value - datetime.now(UTC)
+    # Babel itself works on whole seconds, so this key loses nothing; a busy list page asks
+    # for the same few dozen (value, second) pairs many times over.
+    return _when(delta.days * 86400 + delta.seconds, str(get_locale()))
+
+
+@lru_cache(maxsize=8192)
+def _when(seconds: int, _locale: str) -> str:
+    return format_timedelta(timedelta(seconds=seconds), add_direction=True, threshold=1.0)
 
 
 def exact(value: datetime | None) -> str:

@@ -214,11 +214,21 @@ def withdraw_vote(idea: Idea, voter: User) -> tuple[Idea, bool]:
         return target, False
     if not workflow.voting_open(target.status.kind):
         raise Conflict(f"Voting is closed: this idea is {target.status.name.lower()}.")
+    recompute = False
     for vote in votes:
-        target.trending_score = ranking.remove_vote(target.trending_score, vote.created_at)
+        if ranking.removal_is_exact(target.trending_score, vote.created_at):
+            target.trending_score = ranking.remove_vote(target.trending_score, vote.created_at)
+        else:
+            recompute = True
         db.session.delete(vote)
     target.vote_count = max(0, target.vote_count - 1)
     db.session.flush()
+    if recompute:
+        # The withdrawn vote outweighed the rest beyond float precision: start again from the
+        # votes that remain (rare: a fresh vote withdrawn from an idea whose votes are old).
+        target.trending_score = ranking.trending_score(sorted(db.session.scalars(
+            select(Vote.created_at).where(Vote.idea_id.in_(ids)))))
+        db.session.flush()
     signals.vote_withdrawn.send(target, voter=voter)
     return target, True
 

@@ -91,7 +91,8 @@ class Outcome:
     name: str
     what: str
     requests_per_s: float
-    ratio: float | None
+    ratio: float
+    baseline_requests_per_s: float
     p50_ms: float
     p99_ms: float
     errors: int
@@ -309,84 +310,90 @@ def run() -> dict:
         upgrade(data.folder)
     started = time.time()
     load_before = load_average()
-    baselines: dict[str, list[dict]] = {"read": [], "write": []}
-    outcomes: list[Outcome] = []
-    extra: dict = {}
-
-    def baseline_round() -> None:
-        with serve("bench.baseline:read_app", {}) as (url, _p):
-            baselines["read"].append(measure(url, Scenario("read", "", "", "read"), {}))
-        with tempfile.TemporaryDirectory(prefix="bench-write-") as folder:
-            from bench.baseline import create_write_table
-
-            database = Path(folder) / "write.db"
-            create_write_table(database)
-            lua = ('request = function() return wrk.format("POST", "/write", HEADERS, "") '
-                   'end\n')
-            with serve("bench.baseline:write_app", {"BENCH_WRITE_DB": str(database)}) as (
-                    url, _p):
-                baselines["write"].append(
-                    measure(url, Scenario("write", "", "", "write", lua=lua), {}))
-
-    print("Baselines…", flush=True)
-    baseline_round()
     all_scenarios = scenarios(sets)
-    by_server: dict[str, list[Scenario]] = {}
-    for scenario in all_scenarios:
-        by_server.setdefault(scenario.server, []).append(scenario)
     raw: dict[str, dict] = {}
-    for server, group in by_server.items():
-        key = server.split(":", 1)[1]
-        data = sets[key]
-        meta = data.meta()
-        writes = any(s.baseline == "write" for s in group)
-        reads = [s for s in group if s.baseline == "read"]
-        # Reads run on the cached set as it is; writes on a scratch copy, so every run reads
-        # the same data.
-        with serve("wsgi:app", {"FORUM_INSTANCE_PATH": str(data.folder)}) as (url, process):
-            cookie = None
-            for scenario in reads:
-                headers = {}
-                if scenario.signed_in:
-                    cookie = cookie or sign_in(url, meta["customer_email"], meta["password"])[0]
-                    headers["Cookie"] = cookie
-                print(f"  {scenario.name}…", flush=True)
-                raw[scenario.name] = measure(url, scenario, headers)
-            if key == "big":
-                extra["worker_rss_mb_after_reads"] = worker_rss_mb(process)
-        if writes:
-            scratch = DATA / "scratch"
-            shutil.rmtree(scratch, ignore_errors=True)
-            shutil.copytree(data.folder, scratch)
-            try:
-                with serve("wsgi:app", {"FORUM_INSTANCE_PATH": str(scratch)}) as (url, process):
-                    cookie, token = sign_in(url, meta["customer_email"], meta["password"])
-                    headers = {"Cookie": cookie, "X-CSRFToken": token,
-                               "Accept": "application/json",
-                               "Content-Type": "application/x-www-form-urlencoded"}
-                    for scenario in group:
-                        if scenario.baseline == "write":
-                            print(f"  {scenario.name}…", flush=True)
-                            raw[scenario.name] = measure(url, scenario, headers)
-                    extra["worker_rss_mb_after_writes"] = worker_rss_mb(process)
-                print("  flask forum check…", flush=True)
-                extra["check_after_votes"] = forum_check(scratch)
-            finally:
-                shutil.rmtree(scratch, ignore_errors=True)
-    print("Baselines again…", flush=True)
-    baseline_round()
+    adjacent: dict[str, dict] = {}
+    extra: dict = {}
+    write_lua = 'request = function() return wrk.format("POST", "/write", HEADERS, "") end\n'
+    with contextlib.ExitStack() as stack:
+        # The baselines stay up for the whole run and each scenario is measured right after
+        # its baseline: on a shared machine the load changes from minute to minute, and a ratio
+        # of two figures taken a minute apart would measure the neighbours.
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-write-")))
+        from bench.baseline import create_write_table
 
-    base = {kind: sum(r["rps"] for r in runs) / len(runs) for kind, runs in baselines.items()}
+        create_write_table(folder / "write.db")
+        read_url, _ = stack.enter_context(serve("bench.baseline:read_app", {}))
+        write_url, _ = stack.enter_context(
+            serve("bench.baseline:write_app", {"BENCH_WRITE_DB": str(folder / "write.db")}))
+        baselines = {
+            "read": lambda: measure(read_url, Scenario("read", "", "", "read"), {}),
+            "write": lambda: measure(write_url, Scenario("write", "", "", "write",
+                                                         lua=write_lua), {}),
+        }
+
+        def measure_pair(url: str, scenario: Scenario, headers: dict[str, str]) -> None:
+            print(f"  {scenario.name} (and its baseline)…", flush=True)
+            adjacent[scenario.name] = baselines[scenario.baseline]()
+            raw[scenario.name] = measure(url, scenario, headers)
+
+        by_server: dict[str, list[Scenario]] = {}
+        for scenario in all_scenarios:
+            by_server.setdefault(scenario.server, []).append(scenario)
+        for server, group in by_server.items():
+            key = server.split(":", 1)[1]
+            data = sets[key]
+            meta = data.meta()
+            # Reads run on the cached set as it is; writes on a scratch copy, so that every
+            # run reads the same data.
+            reads = [s for s in group if s.baseline == "read"]
+            writes = [s for s in group if s.baseline == "write"]
+            if reads:
+                with serve("wsgi:app", {"FORUM_INSTANCE_PATH": str(data.folder)}) as (
+                        url, process):
+                    cookie = None
+                    for scenario in reads:
+                        headers = {}
+                        if scenario.signed_in:
+                            cookie = cookie or sign_in(url, meta["customer_email"],
+                                                       meta["password"])[0]
+                            headers["Cookie"] = cookie
+                        measure_pair(url, scenario, headers)
+                    if key == "big":
+                        extra["worker_rss_mb_after_reads"] = worker_rss_mb(process)
+            if writes:
+                scratch = DATA / "scratch"
+                shutil.rmtree(scratch, ignore_errors=True)
+                shutil.copytree(data.folder, scratch)
+                try:
+                    with serve("wsgi:app", {"FORUM_INSTANCE_PATH": str(scratch)}) as (
+                            url, process):
+                        cookie, token = sign_in(url, meta["customer_email"], meta["password"])
+                        headers = {"Cookie": cookie, "X-CSRFToken": token,
+                                   "Accept": "application/json",
+                                   "Content-Type": "application/x-www-form-urlencoded"}
+                        for scenario in writes:
+                            measure_pair(url, scenario, headers)
+                        extra["worker_rss_mb_after_writes"] = worker_rss_mb(process)
+                    print("  flask forum check…", flush=True)
+                    extra["check_after_votes"] = forum_check(scratch)
+                finally:
+                    shutil.rmtree(scratch, ignore_errors=True)
+
+    outcomes = []
     for scenario in all_scenarios:
-        figures = raw[scenario.name]
+        figures, base = raw[scenario.name], adjacent[scenario.name]
         outcomes.append(Outcome(
             name=scenario.name, what=scenario.what, requests_per_s=round(figures["rps"], 1),
-            ratio=round(figures["rps"] / base[scenario.baseline], 3),
+            ratio=round(figures["rps"] / base["rps"], 3),
+            baseline_requests_per_s=round(base["rps"], 1),
             p50_ms=round(figures["p50"] / 1000, 1), p99_ms=round(figures["p99"] / 1000, 1),
             errors=figures["errors"], requests=figures["requests"],
             baseline=scenario.baseline, target=scenario.target,
         ))
     rss = extra.get("worker_rss_mb_after_writes") or extra.get("worker_rss_mb_after_reads", [])
+    summary = {kind: [o.baseline_requests_per_s for o in outcomes if o.baseline == kind]
+               for kind in ("read", "write")}
     return {
         "when": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
         "seconds": round(time.time() - started),
@@ -397,11 +404,9 @@ def run() -> dict:
         "data_sets": {k: {"ideas": d.ideas, **{x: d.meta()[x] for x in
                                                 ("votes", "comments", "users")}}
                       for k, d in sets.items()},
-        "baselines": {kind: {"requests_per_s": round(value, 1),
-                             "rounds": [round(r["rps"], 1) for r in baselines[kind]],
-                             "p50_ms": [round(r["p50"] / 1000, 1) for r in baselines[kind]],
-                             "p99_ms": [round(r["p99"] / 1000, 1) for r in baselines[kind]]}
-                      for kind, value in base.items()},
+        "baselines": {kind: {"requests_per_s_each_scenario": values,
+                             "min": min(values), "max": max(values)}
+                      for kind, values in summary.items() if values},
         "scenarios": [asdict(o) for o in outcomes],
         "memory": {"worker_rss_mb": rss, "target": "< 200 MB per worker"},
         "check_after_votes": extra.get("check_after_votes"),
@@ -415,20 +420,20 @@ def table(report: dict) -> str:
         f"{report['settings']['connections']} connections, {report['settings']['duration_s']} s "
         f"per scenario (load average {report['machine']['load_average_before']} before, "
         f"{report['machine']['load_average_after']} after).",
-        f"Baselines: bare read {base['read']['requests_per_s']} req/s "
-        f"(rounds {base['read']['rounds']}), bare write {base['write']['requests_per_s']} req/s "
-        f"(rounds {base['write']['rounds']}).",
+        f"Each scenario ran right after its baseline: bare read {base['read']['min']} to "
+        f"{base['read']['max']} req/s, bare write {base['write']['min']} to "
+        f"{base['write']['max']} req/s over the run.",
         "",
-        "| scenario | req/s | ratio to baseline | p50 ms | p99 ms | errors | target |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| scenario | req/s | baseline req/s | ratio | p50 ms | p99 ms | errors | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for s in report["scenarios"]:
         lines.append(f"| {s['what']} | {s['requests_per_s']} | "
-                     f"{s['ratio']} of bare {s['baseline']} | "
+                     f"{s['baseline_requests_per_s']} (bare {s['baseline']}) | {s['ratio']} | "
                      f"{s['p50_ms']} | {s['p99_ms']} | {s['errors']} | {s['target']} |")
     rss = report["memory"]["worker_rss_mb"]
-    lines.append(f"| memory of one worker after the run | {max(rss) if rss else '?'} MB "
-                 f"(workers: {rss}) | | | | | < 200 MB |")
+    lines.append(f"| memory (RSS) of one worker after the run | {max(rss) if rss else '?'} MB "
+                 f"(workers: {rss}) | | | | | | < 200 MB |")
     lines.append("")
     lines.append(f"`flask forum check` after the votes: {report['check_after_votes']}")
     return "\n".join(lines)

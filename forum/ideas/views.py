@@ -32,20 +32,20 @@ def _viewer():
 
 @bp.route("/")
 def index():
-    return _idea_list(board=None)
+    return _idea_list(None, services.visible_boards(_viewer()))
 
 
 @bp.route("/boards/<slug>")
 def board(slug: str):
-    boards = {b.slug: b for b in services.visible_boards(_viewer())}
-    if slug not in boards:
+    boards = services.visible_boards(_viewer())
+    chosen = next((b for b in boards if b.slug == slug), None)
+    if chosen is None:
         abort(404)
-    return _idea_list(board=boards[slug])
+    return _idea_list(chosen, boards)
 
 
-def _idea_list(board: Board | None):
+def _idea_list(board: Board | None, boards: list[Board]):
     viewer = _viewer()
-    boards = services.visible_boards(viewer)
     sort = request.args.get("sort", "top")
     if sort not in queries.SORTS:
         sort = "top"
@@ -164,12 +164,14 @@ def _change_vote(idea_id: int, operation, message: str):
             raise
         flash(error.message, "error")
         return redirect(safe_next(url_for("ideas.show", idea_id=idea.id)))
+    # Known before the commit expires them: after a vote the person counts on the idea, after
+    # a withdrawal not (both operations are idempotent); reading them back costs four queries.
+    voted, votes, target_id = operation is services.cast_vote, target.vote_count, target.id
     db.session.commit()
-    voted = services.has_voted(current_user, target)
     if wants_json():
-        return jsonify({"voted": voted, "votes": target.vote_count, "id": target.id})
+        return jsonify({"voted": voted, "votes": votes, "id": target_id})
     flash(message, "success")
-    return redirect(safe_next(url_for("ideas.show", idea_id=target.id)))
+    return redirect(safe_next(url_for("ideas.show", idea_id=target_id)))
 
 
 @bp.post("/ideas/<int:idea_id>/comments")

@@ -6,8 +6,8 @@ from forum.ideas.ranking import (
     HALF_LIFE_DAYS,
     NO_VOTES,
     add_vote,
-    remove_vote,
     removal_is_exact,
+    remove_vote,
     trending_score,
 )
 

@@ -1,0 +1,113 @@
+"""The hot paths stay cheap as the data grows: no query per idea on a list page, and every list
+query reads an index in list order instead of scanning and sorting the ideas."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, text
+
+from forum.extensions import db
+from forum.ideas import services
+from forum.ideas.models import Board, Tag, Visibility, idea_tags
+
+LIST_PAGES = ["/?sort=top", "/?sort=trending", "/?sort=new", "/?sort=activity",
+              "/boards/general?sort=top", "/boards/general?sort=new",
+              "/boards/beta?sort=trending"]
+
+
+@contextmanager
+def statements() -> Iterator[list[tuple[str, tuple]]]:
+    seen: list[tuple[str, tuple]] = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _executemany):
+        seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def busy_site(personas, make_user, make_idea, general):
+    """Ideas on two boards with votes, comments, tags, a merge and hidden one: everything a
+    list row could be tempted to load lazily."""
+    beta = Board(slug="beta", name="Beta", visibility=Visibility.MEMBERS, position=1)
+    tag = Tag(slug="ux", name="UX")
+    db.session.add_all([beta, tag])
+    db.session.commit()
+    authors = [make_user(f"Author {n}") for n in range(4)]
+    ideas = []
+    for n in range(24):
+        idea = make_idea(f"Idea number {n} about exports", author=authors[n % 4],
+                         board=beta if n % 3 == 0 else general)
+        ideas.append(idea)
+    for idea in ideas[::2]:
+        services.cast_vote(idea, personas["anna"])
+        services.post_comment(idea, personas["bob"], "Same here.")
+    db.session.execute(idea_tags.insert(), [{"idea_id": i.id, "tag_id": tag.id}
+                                            for i in ideas[::4]])
+    db.session.commit()
+    return ideas
+
+
+def _count(client, path: str) -> int:
+    # The test's app context outlives requests: start each from no transaction, like a server.
+    db.session.rollback()
+    with statements() as seen:
+        response = client.get(path)
+    assert response.status_code == 200
+    return len(seen)
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["signed-out", "signed-in"])
+def test_list_pages_issue_the_same_queries_for_any_page_size(app, client, auth, busy_site,
+                                                             signed_in):
+    if signed_in:
+        auth.login()
+    counts = {}
+    for per_page in (3, 20):
+        app.config["IDEAS_PER_PAGE"] = per_page
+        counts[per_page] = {path: _count(client, path) for path in LIST_PAGES
+                            if signed_in or "beta" not in path}
+    assert counts[3] == counts[20]
+    # BEGIN, boards, count, the page of ideas; signed in adds who I am and what I voted for.
+    assert max(counts[20].values()) == (6 if signed_in else 4)
+
+
+def test_profile_lists_do_not_query_per_idea(client, auth, personas, make_idea):
+    anna = personas["anna"]
+    make_idea("First idea of Anna", author=anna)
+    few = _count(client, f"/people/{anna.id}")
+    for n in range(10):
+        make_idea(f"Idea {n} of Anna", author=anna)
+    assert _count(client, f"/people/{anna.id}") == few
+
+
+def _plans(client, path: str) -> list[tuple[str, str]]:
+    with statements() as seen:
+        assert client.get(path).status_code == 200
+    plans = []
+    for statement, parameters in seen:
+        if re.search(r"\bFROM ideas\b", statement):
+            rows = db.session.execute(text("EXPLAIN QUERY PLAN " + statement.replace(
+                "?", ":p").replace(":p", "{}").format(*[f":p{i}" for i in range(
+                    statement.count("?"))])), {f"p{i}": v for i, v in enumerate(parameters)})
+            plans.append((statement, "\n".join(row[-1] for row in rows)))
+    db.session.rollback()
+    return plans
+
+
+@pytest.mark.parametrize("path", LIST_PAGES)
+def test_list_queries_read_an_index_in_list_order(client, auth, busy_site, path):
+    auth.login()
+    plans = _plans(client, path)
+    assert plans
+    for statement, plan in plans:
+        assert not re.search(r"\bSCAN ideas\b", plan), (statement, plan)
+        assert "TEMP B-TREE" not in plan, (statement, plan)

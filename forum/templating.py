@@ -10,6 +10,7 @@ from flask_babel import format_datetime, format_timedelta, get_locale, gettext
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from forum import fragments
 from forum.i18n import LANGUAGE_NAMES
 from forum.ideas.workflow import voting_open
 from forum.text import excerpt, render_markdown, slugify
@@ -53,7 +54,8 @@ def _idea_url(_script_root: str, endpoint: str, idea_id: int, slug: str | None) 
 
 
 def vote_button_text() -> dict:
-    """What every vote button of a page shares, translated once per request."""
+    """What every vote button of a page shares, translated once per request. Inside a cached
+    fragment the per-request values are placeholders (see forum.fragments)."""
     shared = g.get("_vote_button_text")
     if shared is None:
         shared = g._vote_button_text = {
@@ -66,6 +68,8 @@ def vote_button_text() -> dict:
             "csrf_token": generate_csrf(),
             "next": request.full_path,
         }
+    if fragments.rendering_fragment():
+        return {**shared, "csrf_token": fragments.CSRF_MARK, "next": fragments.NEXT_MARK}
     return shared
 
 
@@ -74,7 +78,9 @@ def init_app(app: Flask) -> None:
         markdown=render_markdown, excerpt=excerpt, when=when, exact=exact, slugify=slugify,
     )
     app.jinja_env.globals.update(language_names=LANGUAGE_NAMES, voting_open=voting_open,
-                                 idea_url=idea_url, vote_button_text=vote_button_text)
+                                 idea_url=idea_url, vote_button_text=vote_button_text,
+                                 cached_fragment=fragments.cached_fragment,
+                                 list_row_key=fragments.list_row_key)
 
     @app.context_processor
     def site():

@@ -47,7 +47,7 @@ class FragmentCache:
                 self._items.popitem(last=False)
 
 
-# About 2 KB a row: a few megabytes per worker.
+# About 2 KB a row or comment: a few megabytes per worker.
 rows = FragmentCache(4096)
 
 
@@ -80,3 +80,13 @@ def list_row_key(idea, voted: bool, show_board: bool) -> tuple:
             idea.vote_count, idea.comment_count, idea.created_at, when(idea.created_at),
             status.slug, status.name, status.kind, idea.board.name if show_board else None,
             voted)
+
+
+def comment_key(comment) -> tuple:
+    """Everything a comment of templates/ideas/show.html shows."""
+    from forum.templating import when
+
+    author = comment.author
+    return ("comment", request.script_root, str(get_locale()), comment.id, comment.body,
+            comment.is_internal, comment.created_at, when(comment.created_at), author.id,
+            author.name, author.is_staff)

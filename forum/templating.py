@@ -80,7 +80,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(language_names=LANGUAGE_NAMES, voting_open=voting_open,
                                  idea_url=idea_url, vote_button_text=vote_button_text,
                                  cached_fragment=fragments.cached_fragment,
-                                 list_row_key=fragments.list_row_key)
+                                 list_row_key=fragments.list_row_key,
+                                 comment_key=fragments.comment_key)
 
     @app.context_processor
     def site():

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from forum import signals
 from forum.accounts.models import User
@@ -328,6 +329,7 @@ def _require_active(user: User) -> None:
 def status_history(idea: Idea) -> list[StatusChange]:
     return list(db.session.scalars(
         select(StatusChange).where(StatusChange.idea_id == idea.id)
+        .options(joinedload(StatusChange.to_status), joinedload(StatusChange.changed_by))
         .order_by(StatusChange.created_at, StatusChange.id)
     ))
 

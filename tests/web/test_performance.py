@@ -89,6 +89,24 @@ def test_profile_lists_do_not_query_per_idea(client, auth, personas, make_idea):
     assert _count(client, f"/people/{anna.id}") == few
 
 
+def test_idea_page_queries_do_not_grow_with_comments_or_history(client, auth, personas,
+                                                                 make_idea):
+    from forum.ideas.models import Status
+
+    idea = make_idea(author=personas["bob"])
+    services.post_comment(idea, personas["anna"], "First!")
+    db.session.commit()
+    auth.login()
+    few = _count(client, f"/ideas/{idea.id}")
+    for n in range(8):
+        services.post_comment(idea, personas["pam" if n % 2 else "bob"], f"Comment {n}")
+    for slug in ("under_review", "planned", "in_progress"):
+        status = db.session.scalar(db.select(Status).where(Status.slug == slug))
+        services.change_status(idea, status, personas["pam" if slug != "planned" else "ada"])
+    db.session.commit()
+    assert _count(client, f"/ideas/{idea.id}") == few
+
+
 def _plans(client, path: str) -> list[tuple[str, str]]:
     with statements() as seen:
         assert client.get(path).status_code == 200

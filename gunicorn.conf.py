@@ -13,3 +13,6 @@ worker_class = "gthread"
 threads = 4
 keepalive = 5
 timeout = 30
+# Import the app once in the master: workers start at once (a restarted one too) and share the
+# imported code's memory pages. create_app opens no database connection, so none is shared.
+preload_app = True

@@ -1,7 +1,9 @@
 """Where a scenario's time goes: ``python -m bench.profile board_top_anonymous``.
 
 Serves the big data set as ``make bench`` does, drives the scenario with wrk and samples one
-gunicorn worker with py-spy (``pip install -e '.[bench]'``) meanwhile. Prints the share of
+gunicorn worker with py-spy (``pip install -e '.[bench]'``) meanwhile. The worker runs one thread
+while it is sampled: with several, a thread waiting for the GIL is counted as busy wherever it
+waits, and py-spy's --gil misses most samples on Python 3.11. Prints the share of
 samples spent inside the forum's own functions and the libraries, and writes the collapsed
 stacks to ``bench/results/profile-<scenario>.txt`` (flame-graph input).
 """
@@ -28,8 +30,8 @@ MARKERS = {
     "url_for": ("url_for (flask/",),
 }
 # Leaf frames where the time is spent inside SQLite's C code.
-SQLITE_LEAVES = ("do_execute ", "do_executemany ", "_fetchall_impl ", "_fetchone_impl ",
-                 "do_commit ", "exec_driver_sql ")
+SQLITE_LEAVES = (".do_execute (", ".do_executemany (", ".fetchall (", ".fetchone (",
+                 ".do_commit (", ".do_rollback (")
 
 
 def main(name: str, seconds: int = 8) -> None:
@@ -45,7 +47,8 @@ def main(name: str, seconds: int = 8) -> None:
         shutil.copytree(data.folder, folder)
     out = run.RESULTS / f"profile-{name}.txt"
     try:
-        with run.serve("wsgi:app", {"FORUM_INSTANCE_PATH": str(folder)}) as (url, process):
+        env = {"FORUM_INSTANCE_PATH": str(folder), "GUNICORN_CMD_ARGS": "--threads 1"}
+        with run.serve("wsgi:app", env) as (url, process):
             headers: dict[str, str] = {}
             if scenario.signed_in:
                 cookie, token = run.sign_in(url, meta["customer_email"], meta["password"])
@@ -57,7 +60,7 @@ def main(name: str, seconds: int = 8) -> None:
             load = threading.Thread(target=run.wrk, args=(url, scenario, headers, seconds + 2))
             load.start()
             subprocess.run([py_spy, "record", "--pid", worker, "--duration", str(seconds),
-                            "--format", "raw", "--output", str(out), "--nonblocking"],
+                            "--format", "raw", "--output", str(out)],
                            check=True, capture_output=True)
             load.join()
     finally:
@@ -79,7 +82,7 @@ def report(path: Path) -> None:
         for label, needles in MARKERS.items():
             if any(needle in stack for needle in needles):
                 shares[label] += samples
-        if frames[-1].startswith(SQLITE_LEAVES):
+        if any(leaf in frames[-1] for leaf in SQLITE_LEAVES):
             shares["of which inside SQLite (C)"] += samples
     print(f"{total} busy samples of one worker ({path}):")
     for label in [*MARKERS, "of which inside SQLite (C)"]:

@@ -10,7 +10,8 @@ a Lua ``request`` function for wrk), who is signed in, and which baseline it is 
 Environment knobs:
 - ``BENCH_SCALE`` (default 1): the big set is 100,000 ideas x BENCH_SCALE (votes and comments
   in proportion); 0.1 gives a quick run.
-- ``BENCH_DURATION`` (default 10 s per scenario), ``BENCH_CONNECTIONS`` (default 32).
+- ``BENCH_DURATION`` (default 12 s per scenario, as much again for its baseline),
+  ``BENCH_CONNECTIONS`` (default 32).
 - ``BENCH_HUGE=1`` also measures the board page at 1,000,000 ideas (2,000,000 votes; the
   generation takes several minutes and about 1.5 GB, once).
 """
@@ -41,8 +42,9 @@ BENCH = ROOT / "bench"
 DATA = BENCH / "data"
 RESULTS = BENCH / "results"
 BIN = Path(sys.executable).parent
-DURATION = int(os.environ.get("BENCH_DURATION", "10"))
+DURATION = int(os.environ.get("BENCH_DURATION", "12"))
 WARMUP = 2
+SLICES = 3  # baseline and scenario alternate this many times within DURATION each
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 # As gunicorn.conf.py computes it (unless GUNICORN_CMD_ARGS says otherwise).
@@ -294,9 +296,16 @@ def wrk(url: str, scenario: Scenario, headers: dict[str, str], duration: int) ->
     return figures
 
 
-def measure(url: str, scenario: Scenario, headers: dict[str, str]) -> dict:
-    wrk(url, scenario, headers, WARMUP)
-    return wrk(url, scenario, headers, DURATION)
+def combine(slices: list[dict]) -> dict:
+    """Figures of several slices of one measurement: throughput over the whole time, the
+    median of the medians, and the worst p99 (percentiles of slices cannot be merged exactly,
+    so the reported p99 errs on the slow side)."""
+    requests = sum(s["requests"] for s in slices)
+    seconds = sum(s["duration_us"] for s in slices) / 1e6
+    p50s = sorted(s["p50"] for s in slices)
+    return {"requests": requests, "rps": requests / seconds,
+            "errors": sum(s["errors"] for s in slices), "p50": p50s[len(p50s) // 2],
+            "p99": max(s["p99"] for s in slices), "max": max(s["max"] for s in slices)}
 
 
 def load_average() -> float:
@@ -338,16 +347,26 @@ def run() -> dict:
         read_url, _ = stack.enter_context(serve("bench.baseline:read_app", {}))
         write_url, _ = stack.enter_context(
             serve("bench.baseline:write_app", {"BENCH_WRITE_DB": str(folder / "write.db")}))
+        read, write = Scenario("read", "", "", "read"), Scenario("write", "", "", "write",
+                                                                    lua=write_lua)
+        wrk(read_url, read, {}, WARMUP)
+        wrk(write_url, write, {}, WARMUP)
         baselines = {
-            "read": lambda: measure(read_url, Scenario("read", "", "", "read"), {}),
-            "write": lambda: measure(write_url, Scenario("write", "", "", "write",
-                                                         lua=write_lua), {}),
+            "read": lambda: wrk(read_url, read, {}, DURATION // SLICES),
+            "write": lambda: wrk(write_url, write, {}, DURATION // SLICES),
         }
 
         def measure_pair(url: str, scenario: Scenario, headers: dict[str, str]) -> None:
+            # Slices of baseline and scenario alternate, so that a burst of the neighbours'
+            # load falls on both sides of the ratio.
             print(f"  {scenario.name} (and its baseline)…", flush=True)
-            adjacent[scenario.name] = baselines[scenario.baseline]()
-            raw[scenario.name] = measure(url, scenario, headers)
+            wrk(url, scenario, headers, WARMUP)
+            slices = []
+            for _ in range(SLICES):
+                slices.append((baselines[scenario.baseline](), wrk(url, scenario, headers,
+                                                                   DURATION // SLICES)))
+            adjacent[scenario.name] = combine([b for b, _s in slices])
+            raw[scenario.name] = combine([s for _b, s in slices])
 
         by_server: dict[str, list[Scenario]] = {}
         for scenario in all_scenarios:
@@ -432,7 +451,8 @@ def table(report: dict) -> str:
         f"{report['settings']['connections']} connections, {report['settings']['duration_s']} s "
         f"per scenario (load average {report['machine']['load_average_before']} before, "
         f"{report['machine']['load_average_after']} after).",
-        f"Each scenario ran right after its baseline: bare read {base['read']['min']} to "
+        f"Each scenario alternated with its baseline ({SLICES} slices each): bare read "
+        f"{base['read']['min']} to "
         f"{base['read']['max']} req/s, bare write {base['write']['min']} to "
         f"{base['write']['max']} req/s over the run.",
         "",

@@ -13,7 +13,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import raiseload
+from sqlalchemy.orm import lazyload, raiseload
 
 from forum.errors import DomainError, wants_json
 from forum.extensions import db
@@ -52,8 +52,10 @@ def _idea_list(board: Board | None, boards: list[Board]):
         sort = "top"
     # A list row does not show the author: loading 20 people per page is a third of the ORM's
     # work there, and raiseload makes a template that starts showing them fail loudly (N+1).
+    # The boards are already in the session (just loaded above), so each row finds its board
+    # there instead of joining and building it again.
     query = queries.idea_list([board] if board else boards, sort=sort).options(
-        raiseload(Idea.author))
+        raiseload(Idea.author), lazyload(Idea.board))
     number, per_page = page_number(), current_app.config["IDEAS_PER_PAGE"]
     page = paginate(query, number, per_page, count_up_to=(number + LIST_PAGES_AHEAD) * per_page)
     return render_template(

@@ -1,10 +1,10 @@
 """gunicorn settings for the forum (``gunicorn wsgi:app`` reads this file from the working
 directory). The benchmark serves its baselines with the same file, so ratios compare apps, not
-server settings. Override with the usual GUNICORN_CMD_ARGS or WEB_CONCURRENCY."""
+server settings. Override with command-line options, GUNICORN_CMD_ARGS or WEB_CONCURRENCY."""
 
 import os
 
-bind = os.environ.get("FORUM_BIND", "127.0.0.1:8000")
+bind = "127.0.0.1:8000"  # behind a reverse proxy; `--bind` overrides
 # Pages are CPU-bound Python and SQLite reads never wait on a network: one process per core
 # keeps every core busy without paying for the context switches of a deeper pool. Threads let a
 # worker keep connections alive and overlap the moments a request waits for SQLite's write lock.

@@ -1,41 +1,40 @@
-"""Where a scenario's time goes: ``python -m bench.profile board_top_anonymous``.
+"""Where a scenario's time goes: ``python -m bench.profile board_top_anonymous [REQUESTS]``.
 
-Serves the big data set as ``make bench`` does, drives the scenario with wrk and samples one
-gunicorn worker with py-spy (``pip install -e '.[bench]'``) meanwhile. The worker runs one thread
-while it is sampled: with several, a thread waiting for the GIL is counted as busy wherever it
-waits, and py-spy's --gil misses most samples on Python 3.11. Prints the share of
-samples spent inside the forum's own functions and the libraries, and writes the collapsed
-stacks to ``bench/results/profile-<scenario>.txt`` (flame-graph input).
+Runs the scenario's requests in process (Flask's test client, on the same generated data as
+``make bench``) under cProfile and prints the CPU time per request, the share of it spent in
+each library, and the functions with the most time inside them. In process and deterministic,
+unlike sampling a gunicorn worker: py-spy gets only a few samples per second on this kind of
+virtual machine.
 """
 
 from __future__ import annotations
 
 import collections
+import cProfile
+import pstats
+import re
 import shutil
-import subprocess
 import sys
-import threading
-from pathlib import Path
+import time
 
 from bench import run
 
-# Frames whose inclusive share is worth reading, in the order of a request.
-MARKERS = {
-    "the Flask app (everything below is part of it)": ("wsgi_app (flask/app.py",),
-    "flask-login: load the person": ("flask_login/",),
-    "CSRF (flask-wtf)": ("flask_wtf/",),
-    "SQLAlchemy (ORM, Core, driver)": ("sqlalchemy/",),
-    "Jinja rendering": ("jinja2/", "templates/"),
-    "Babel (dates, translations)": ("babel/", "flask_babel/"),
-    "url_for": ("url_for (flask/",),
-}
-# Leaf frames where the time is spent inside SQLite's C code.
-SQLITE_LEAVES = (".do_execute (", ".do_executemany (", ".fetchall (", ".fetchone (",
-                 ".do_commit (", ".do_rollback (")
+
+def _client(folder, meta, signed_in: bool):
+    from forum import create_app
+
+    app = create_app({"INSTANCE_PATH": str(folder)})
+    client = app.test_client()
+    token = None
+    if signed_in:
+        token = run._csrf(client.get("/signin").text)
+        client.post("/signin", data={"csrf_token": token, "email": meta["customer_email"],
+                                     "password": meta["password"]})
+        token = run._csrf(client.get("/").text)
+    return client, token
 
 
-def main(name: str, seconds: int = 8) -> None:
-    py_spy = shutil.which("py-spy") or str(run.BIN / "py-spy")
+def main(name: str, requests: int = 300) -> None:
     sets = run.datasets()
     scenario = next(s for s in run.scenarios(sets) if s.name == name)
     data = sets[scenario.server.split(":", 1)[1]]
@@ -45,49 +44,55 @@ def main(name: str, seconds: int = 8) -> None:
         folder = run.DATA / "scratch"
         shutil.rmtree(folder, ignore_errors=True)
         shutil.copytree(data.folder, folder)
-    out = run.RESULTS / f"profile-{name}.txt"
     try:
-        env = {"FORUM_INSTANCE_PATH": str(folder), "GUNICORN_CMD_ARGS": "--threads 1"}
-        with run.serve("wsgi:app", env) as (url, process):
-            headers: dict[str, str] = {}
-            if scenario.signed_in:
-                cookie, token = run.sign_in(url, meta["customer_email"], meta["password"])
-                headers = {"Cookie": cookie, "X-CSRFToken": token,
-                           "Accept": "application/json",
-                           "Content-Type": "application/x-www-form-urlencoded"}
-            run.wrk(url, scenario, headers, 2)
-            worker = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()[0]
-            load = threading.Thread(target=run.wrk, args=(url, scenario, headers, seconds + 2))
-            load.start()
-            subprocess.run([py_spy, "record", "--pid", worker, "--duration", str(seconds),
-                            "--format", "raw", "--output", str(out)],
-                           check=True, capture_output=True)
-            load.join()
+        client, token = _client(folder, meta, scenario.signed_in)
+        ideas = meta["open_ideas"]
+
+        def one(n: int) -> None:
+            if scenario.baseline == "write":
+                action = "vote" if n % 2 == 0 else "unvote"
+                response = client.post(f"/ideas/{ideas[(n // 2) % len(ideas)]}/{action}",
+                                       headers={"X-CSRFToken": token,
+                                                "Accept": "application/json"})
+            else:
+                response = client.get(scenario.path)
+            assert response.status_code == 200, response.status_code
+
+        for n in range(30):
+            one(n)
+        started = time.process_time()
+        for n in range(requests):
+            one(n)
+        cpu_ms = (time.process_time() - started) / requests * 1000
+        profile = cProfile.Profile()
+        profile.enable()
+        for n in range(requests):
+            one(n)
+        profile.disable()
     finally:
         if scenario.baseline == "write":
             shutil.rmtree(folder, ignore_errors=True)
-    report(out)
+    report(name, cpu_ms, pstats.Stats(profile))
 
 
-def report(path: Path) -> None:
+def report(name: str, cpu_ms: float, stats: pstats.Stats) -> None:
     shares: collections.Counter[str] = collections.Counter()
-    total = 0
-    for line in path.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        samples = int(count)
-        frames = stack.split(";")
-        if frames[-1].startswith(("select ", "EpollSelector.select", "_worker ", "wait ")):
-            continue  # a thread waiting for work, not serving a request
-        total += samples
-        for label, needles in MARKERS.items():
-            if any(needle in stack for needle in needles):
-                shares[label] += samples
-        if any(leaf in frames[-1] for leaf in SQLITE_LEAVES):
-            shares["of which inside SQLite (C)"] += samples
-    print(f"{total} busy samples of one worker ({path}):")
-    for label in [*MARKERS, "of which inside SQLite (C)"]:
-        print(f"  {label:50s} {100 * shares[label] / max(total, 1):5.1f}%")
+    for (filename, _line, _function), (_cc, _nc, own, _cum, _callers) in stats.stats.items():
+        match = re.search(r"site-packages/([^/]+)", filename)
+        if match:
+            where = match.group(1)
+        elif "/forum/" in filename or "/templates/" in filename:
+            where = "the forum (code and templates)"
+        else:
+            where = "Python itself (builtins, stdlib)"
+        shares[where] += own
+    total = sum(shares.values())
+    print(f"{name}: {cpu_ms:.2f} ms of CPU per request without the profiler.")
+    print("Own time by package (cProfile):")
+    for where, seconds in shares.most_common(10):
+        print(f"  {where:40s} {100 * seconds / total:5.1f}%")
+    stats.sort_stats("cumulative").print_stats(r"forum|templates", 15)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 8)
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 300)

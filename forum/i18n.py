@@ -3,8 +3,8 @@ then FORUM_DEFAULT_LOCALE."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, g, redirect, request, url_for
-from flask_babel import get_translations
+from flask import Blueprint, Flask, current_app, g, has_request_context, redirect, request, url_for
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 from forum.config import LOCALES
@@ -42,12 +42,17 @@ def choose_language():
 
 
 def _translations():
-    """The request's catalogue, looked up once. Flask-Babel resolves the context, locale and
-    domain again on every call, and a list page translates more than a hundred strings."""
-    cached = g.get("_translations")
-    if cached is None:
-        cached = g._translations = get_translations()
-    return cached
+    """The catalogue of the current locale, looked up once per request. Flask-Babel resolves
+    the context, locale and domain again on every call, and a list page translates more than a
+    hundred strings. Keyed by the locale object, so ``force_locale`` (emails in each
+    recipient's language) is obeyed."""
+    store = request if has_request_context() else g
+    locale = get_locale()
+    cached = getattr(store, "_forum_translations", None)
+    if cached is None or cached[0] is not locale:
+        cached = (locale, get_translations())
+        store._forum_translations = cached
+    return cached[1]
 
 
 def init_app(app: Flask) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from flask import Flask, current_app, g, request, url_for
+from flask import Flask, current_app, request, url_for
 from flask_babel import format_datetime, format_timedelta, get_locale, get_timezone, gettext
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -56,9 +56,11 @@ def _idea_url(_script_root: str, endpoint: str, idea_id: int, slug: str | None) 
 def vote_button_text() -> dict:
     """What every vote button of a page shares, translated once per request. Inside a cached
     fragment the per-request values are placeholders (see forum.fragments)."""
-    shared = g.get("_vote_button_text")
-    if shared is None:
-        shared = g._vote_button_text = {
+    # On the request, not on g: an app context can outlive one request (tests, CLI).
+    locale = get_locale()
+    cached = getattr(request, "_forum_vote_button_text", None)
+    if cached is None or cached[0] is not locale:
+        cached = request._forum_vote_button_text = (locale, {
             "voted": gettext("Your vote is counted."),
             "unvoted": gettext("Your vote is withdrawn."),
             "closed": gettext("Voting is closed"),
@@ -67,7 +69,8 @@ def vote_button_text() -> dict:
             "vote_for": Markup(gettext("Vote for “%(title)s”")),
             "csrf_token": generate_csrf(),
             "next": request.full_path,
-        }
+        })
+    shared = cached[1]
     if fragments.rendering_fragment():
         return {**shared, "csrf_token": fragments.CSRF_MARK, "next": fragments.NEXT_MARK}
     return shared

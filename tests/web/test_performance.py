@@ -129,3 +129,34 @@ def test_list_queries_read_an_index_in_list_order(client, auth, busy_site, path)
     for statement, plan in plans:
         assert not re.search(r"\bSCAN ideas\b", plan), (statement, plan)
         assert "TEMP B-TREE" not in plan, (statement, plan)
+
+
+def _vote_forms(html: str) -> list[tuple[str, str]]:
+    forms = re.findall(r'<form method="post" action="/ideas/\d+/(?:un)?vote".*?</form>', html,
+                       re.S)
+    return [(re.search(r'name="csrf_token" value="([^"]*)"', f).group(1),
+             re.search(r'name="next" value="([^"]*)"', f).group(1)) for f in forms]
+
+
+def test_cached_rows_carry_each_visitors_token_and_page(app, make_idea):
+    make_idea("Export to CSV")
+    first, second = app.test_client(), app.test_client()
+    for client, path in ((first, "/?sort=new"), (second, "/?sort=top")):
+        html = client.get(path).text
+        own_token = re.search(r'name="csrf_token" value="([^"]*)"', html.split("<footer")[1])
+        assert _vote_forms(html) == [(own_token.group(1), path.replace("&", "&amp;"))]
+    assert _vote_forms(first.get("/?sort=new").text) != _vote_forms(second.get("/").text)
+
+
+def test_cached_rows_show_every_change(client, auth, personas, make_idea):
+    idea = make_idea("Export to CSV", "Monthly reports.", author=personas["anna"])
+    assert "Export to CSV" in client.get("/").text
+    services.edit_idea(idea, personas["anna"], title="Export to Excel", body="Quarterly too.")
+    services.post_comment(idea, personas["bob"], "Yes please.")
+    services.cast_vote(idea, personas["bob"])
+    db.session.commit()
+    html = client.get("/").text
+    assert "Export to Excel" in html and "Quarterly too." in html
+    assert "1 comment" in html and 'data-vote-count>2<' in html
+    auth.login("bob@example.com")
+    assert 'aria-pressed="true"' in client.get("/").text

@@ -9,7 +9,8 @@ PORT ?= 5000
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint browser-deps translations clean bench bench-deps
+.PHONY: help install catalogs run test test-sqlite test-postgres test-fast lint browser-deps \
+	postgres-deps axe translations clean bench bench-deps
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -27,12 +28,28 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@touch $@
 
-install: $(VENV)/.installed ## create .venv and install the project with its test tools
+install: $(VENV)/.installed catalogs ## create .venv and install the project with its test tools
 
-run: install ## migrate, load the demo data on first start, serve on http://127.0.0.1:5000
+# Compiled catalogues are build products (not committed): rebuilt when a .po file changes.
+PO_FILES := $(wildcard forum/translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+catalogs: $(MO_FILES)
+forum/translations/%/LC_MESSAGES/messages.mo: forum/translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@ -l $*
+
+translations: install ## extract messages and update the fr/it catalogues (then translate the new ones)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  --project=forum -o forum/translations/messages.pot forum templates templates/_partials >/dev/null
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --no-location \
+	  -i forum/translations/messages.pot -d forum/translations >/dev/null
+
+run: install ## migrate, load the demo data on first start, serve on http://127.0.0.1:5000 and deliver mail
 	$(FLASK) db upgrade
 	$(FLASK) forum seed-demo --if-empty
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@# The mail deliverer runs beside the dev server and stops with it (Ctrl+C stops both).
+	@$(FLASK) forum deliver & deliverer=$$!; \
+	  trap 'kill $$deliverer 2>/dev/null; wait $$deliverer 2>/dev/null' EXIT INT TERM; \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 browser-deps: ## install Debian's Chromium for the browser tests (as root)
 	@if ! command -v chromium >/dev/null; then \
@@ -43,12 +60,59 @@ browser-deps: ## install Debian's Chromium for the browser tests (as root)
 	  else echo "chromium is not installed and we are not root: browser tests will skip" >&2; fi; \
 	fi
 
-test: install browser-deps ## install what the tests need and run the whole suite
+# axe-core checks accessibility inside the browser tests; it is test tooling, never served by the
+# product. Pinned by version and by the registry's sha512 so a run cannot change under our feet;
+# kept out of git (650 KB of minified code) and fetched with npm, which the machines carry.
+AXE_VERSION := 4.14.1
+AXE_INTEGRITY := sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
+AXE_DIR := tests/browser/vendor/axe-core-$(AXE_VERSION)
+
+axe: $(AXE_DIR)/axe.min.js ## fetch the pinned axe-core (npm registry) for the accessibility tests
+
+$(AXE_DIR)/axe.min.js:
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing npm with apt-get…"; \
+	    ($(APT_GET) install -y -qq npm >/dev/null 2>&1 || \
+	     ($(APT_GET) update -qq && $(APT_GET) install -y -qq npm >/dev/null)); \
+	  else echo "npm is not installed and we are not root: the axe checks will skip" >&2; exit 0; fi; \
+	fi; \
+	tmp=$$(mktemp -d) && \
+	npm pack --silent --pack-destination "$$tmp" axe-core@$(AXE_VERSION) >/dev/null && \
+	got="sha512-$$(openssl dgst -sha512 -binary "$$tmp/axe-core-$(AXE_VERSION).tgz" | base64 -w0)" && \
+	if [ "$$got" != "$(AXE_INTEGRITY)" ]; then echo "axe-core tarball integrity mismatch: $$got" >&2; rm -rf "$$tmp"; exit 1; fi && \
+	mkdir -p $(AXE_DIR) && \
+	tar -xzf "$$tmp/axe-core-$(AXE_VERSION).tgz" -C $(AXE_DIR) --strip-components=1 \
+	  package/axe.min.js package/LICENSE package/package.json && \
+	rm -rf "$$tmp"
+
+
+# The test tooling starts its own throwaway cluster from these (tests/databases.py).
+PG_SERVER_FOUND := { command -v initdb && command -v pg_ctl && command -v postgres; } >/dev/null 2>&1 \
+	|| ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1
+
+postgres-deps: ## install Debian's PostgreSQL server for the PostgreSQL test run (as root)
+	@if ! ($(PG_SERVER_FOUND)); then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing postgresql with apt-get…"; \
+	    ($(APT_GET) install -y -qq postgresql >/dev/null 2>&1 || \
+	     ($(APT_GET) update -qq && $(APT_GET) install -y -qq postgresql >/dev/null)); \
+	  else echo "no PostgreSQL server and we are not root: the PostgreSQL run will skip" >&2; fi; \
+	fi
+
+test: install browser-deps axe postgres-deps ## the whole suite on SQLite, then again on PostgreSQL
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+	FORUM_TEST_DATABASE=postgres $(BIN)/pytest
 
-test-fast: install ## the suite without the browser tests
-	$(BIN)/pytest -m "not browser"
+test-sqlite: install ## the whole suite on SQLite only
+	$(BIN)/pytest
+
+test-postgres: install postgres-deps ## the whole suite on a throwaway PostgreSQL cluster only
+	FORUM_TEST_DATABASE=postgres $(BIN)/pytest
+
+test-fast: install ## the suite without the browser and slow tests
+	$(BIN)/pytest -m "not browser and not slow"
 
 lint: install ## ruff
 	$(BIN)/ruff check .
@@ -66,4 +130,4 @@ bench: install bench-deps ## load benchmark on generated data (cached in bench/d
 	$(BIN)/python -m bench.run
 
 clean: ## remove the virtualenv and caches (keeps instance/)
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info tests/browser/vendor test-artifacts

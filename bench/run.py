@@ -47,7 +47,7 @@ WARMUP = 2
 SLICES = 3  # baseline and scenario alternate this many times within DURATION each
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
-# As gunicorn.conf.py computes it (unless GUNICORN_CMD_ARGS says otherwise).
+# As bench/gunicorn.conf.py computes it (unless GUNICORN_CMD_ARGS says otherwise).
 WORKERS = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
 
 # wrk prints its summary through this hook as one JSON line (latencies in microseconds).
@@ -210,7 +210,7 @@ def serve(app: str, env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen
     port = free_port()
     home = tempfile.mkdtemp(prefix="bench-home-")
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
+        [str(BIN / "gunicorn"), "-c", str(ROOT / "bench" / "gunicorn.conf.py"),
          "--bind", f"127.0.0.1:{port}", *gunicorn_args(), app],
         cwd=ROOT, env={**os.environ, **env, "HOME": home},
         stdout=subprocess.DEVNULL, stderr=open(RESULTS / "gunicorn.log", "a"),  # noqa: SIM115
@@ -431,7 +431,7 @@ def run() -> dict:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "load_average_before": load_before, "load_average_after": load_average()},
         "settings": {"connections": CONNECTIONS, "duration_s": DURATION, "warmup_s": WARMUP,
-                     "gunicorn": "gunicorn.conf.py", "load_generator": "wrk -t1"},
+                     "gunicorn": "bench/gunicorn.conf.py", "load_generator": "wrk -t1"},
         "data_sets": {k: {"ideas": d.ideas, **{x: d.meta()[x] for x in
                                                 ("votes", "comments", "users")}}
                       for k, d in sets.items()},

@@ -10,12 +10,16 @@ from sqlalchemy import func, select
 from forum.extensions import db
 from forum.ideas import ranking
 from forum.ideas.models import Comment, Idea, Vote
+from forum.search import indexing
 
 TRENDING_TOLERANCE = 1e-6
 
 
 def run(*, fix: bool = False) -> list[str]:
-    return [*_vote_counts(fix), *_comment_counts(fix), *_merge_chains()]
+    """Every problem found, as one line each; with ``fix``, repaired as well (the caller
+    commits the count repairs; index repairs are written at once)."""
+    return [*_vote_counts(fix), *_comment_counts(fix), *_merge_chains(), *_stalled_mail(fix),
+            *_search_index(fix)]
 
 
 def _vote_counts(fix: bool) -> list[str]:
@@ -69,3 +73,33 @@ def _merge_chains() -> list[str]:
     ).all()
     return [f"idea {child}: merged into {mid}, itself merged (chain not flattened)"
             for child, mid in chained]
+
+
+def _stalled_mail(fix: bool) -> list[str]:
+    """Outbox rows claimed by a deliverer that stopped: its lease ran out unreleased."""
+    from forum.db import utcnow
+    from forum.notifications.delivery import release_expired
+    from forum.notifications.models import MailState, OutboxMessage
+
+    now = utcnow()
+    stalled = db.session.execute(
+        select(OutboxMessage.id, OutboxMessage.phase).where(
+            OutboxMessage.state == MailState.SENDING, OutboxMessage.lease_until < now)
+    ).all()
+    problems = [f"outbox message {message_id}: its deliverer stopped while "
+                f"{'handing it to the server' if phase and phase.value == 'handed' else 'sending'}"
+                for message_id, phase in stalled]
+    if fix and stalled:
+        release_expired(now)
+    return problems
+
+
+def _search_index(fix: bool) -> list[str]:
+    """Ideas missing from the search index, indexed from an older version, or gone."""
+    found = indexing.drift()
+    problems = [f"idea {i}: missing from the search index" for i in found.missing]
+    problems += [f"idea {i}: stale in the search index" for i in found.stale]
+    problems += [f"search index: idea {i} should not be there" for i in found.extra]
+    if fix and found:
+        indexing.repair(found)
+    return problems

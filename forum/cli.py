@@ -4,6 +4,7 @@ transaction: one commit at the end, or nothing."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
@@ -37,9 +38,31 @@ def create_user(email: str, password: str, role: str, name: str) -> None:
     try:
         user = services.register(email=email, name=name, password=password, role=Role(role))
     except DomainError as error:
-        _fail(error.message + "".join(f" {f}: {r}" for f, r in error.fields.items()))
+        _fail(str(error) + "".join(f" {f}: {r}" for f, r in error.fields.items()))
     db.session.commit()
     click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
+
+
+@forum_group.command("create-token")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for (shown on the account page).")
+@with_appcontext
+def create_token(email: str, name: str) -> None:
+    """Print a new API token for that account (only the token, so scripts can capture it)."""
+    from forum.accounts import tokens
+    from forum.accounts.services import find_by_email
+    from forum.errors import DomainError
+
+    owner = find_by_email(email)
+    if owner is None:
+        _fail(f"No account {email}.")
+    try:
+        new = tokens.create_token(owner, name or "Command line")
+    except DomainError as error:
+        _fail(error.message + "".join(f" {f}: {r}" for f, r in error.fields.items()))
+    db.session.commit()
+    click.echo(f"Token {new.token.name!r} for {owner.email}; it is shown only once:", err=True)
+    click.echo(new.secret)
 
 
 @forum_group.command("seed-demo")
@@ -61,7 +84,7 @@ def seed_demo(if_empty: bool) -> None:
 @click.option("--fix", is_flag=True, help="Repair what drifted.")
 @with_appcontext
 def check(fix: bool) -> None:
-    """Verify stored counts against the rows they count; exit 1 on drift."""
+    """Verify stored counts and the search index against the rows; exit 1 on drift."""
     from forum import checks
 
     problems = checks.run(fix=fix)
@@ -75,7 +98,70 @@ def check(fix: bool) -> None:
     if problems:
         click.echo(f"{len(problems)} problem(s) found; run with --fix to repair.")
         sys.exit(1)
-    click.echo("No drift: every count matches.")
+    click.echo("No drift: every count and the search index match.")
+
+
+@forum_group.command("reindex")
+@with_appcontext
+def reindex() -> None:
+    """Rebuild the search index from the database."""
+    from forum.search import indexing
+
+    total = indexing.count_indexable()
+    with click.progressbar(length=total, label="Indexing ideas") as bar:
+        indexed = indexing.reindex(progress=bar.update)
+    click.echo(f"{indexed} idea(s) indexed.")
+
+
+@forum_group.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup(path: Path) -> None:
+    """Copy the SQLite database to PATH while the site keeps serving."""
+    from forum import backup as backups
+
+    if not backups.is_sqlite(db.engine):
+        raise click.ClickException(backups.PG_GUIDANCE)
+    try:
+        backups.backup(db.engine, path)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up to {path} ({_summary(path)}).")
+
+
+@forum_group.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.confirmation_option(prompt="Replace everything in the database with this backup?")
+@with_appcontext
+def restore(path: Path) -> None:
+    """Replace the database's content with the backup at PATH."""
+    from forum import backup as backups
+
+    if not backups.is_sqlite(db.engine):
+        raise click.ClickException(backups.PG_GUIDANCE)
+    db.session.remove()
+    try:
+        backups.restore(db.engine, path)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    # The index described the data that was just replaced: rebuild it from what is now there.
+    from forum.search import indexing
+
+    indexed = indexing.reindex()
+    click.echo(f"Restored from {path} ({_summary(path)}); search index rebuilt ({indexed} "
+               "ideas). Run `flask forum check` to verify.")
+
+
+def _summary(path: Path) -> str:
+    import sqlite3
+
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        ideas, votes, people = (connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                                for table in ("ideas", "votes", "users"))
+    finally:
+        connection.close()
+    return f"{ideas} ideas, {votes} votes, {people} people"
 
 
 @forum_group.command("set-status")
@@ -83,8 +169,11 @@ def check(fix: bool) -> None:
 @click.argument("status")
 @click.option("--note", default="", help="Public note shown to voters.")
 @click.option("--by", "by_email", default=None, help="Staff email the change is recorded under.")
+@click.option("--release-notes", default="",
+              help="When shipping: published on the changelog, linked to the idea.")
 @with_appcontext
-def set_status(idea_id: int, status: str, note: str, by_email: str | None) -> None:
+def set_status(idea_id: int, status: str, note: str, by_email: str | None,
+               release_notes: str) -> None:
     """Engineering's status update from scripts and CI."""
     from forum.accounts.services import find_by_email
     from forum.errors import DomainError
@@ -101,12 +190,72 @@ def set_status(idea_id: int, status: str, note: str, by_email: str | None) -> No
             _fail(f"No account {by_email}.")
     try:
         change = services.change_status(idea, services.find_status(status), by, note=note,
-                                        via="cli")
+                                        via="cli", release_notes=release_notes)
     except DomainError as error:
-        _fail(error.message + "".join(f" {f}: {r}" for f, r in error.fields.items()))
+        _fail(str(error) + "".join(f" {f}: {r}" for f, r in error.fields.items()))
     db.session.commit()
     click.echo(f"Idea {change.idea_id} is now {change.to_status.slug} "
                f"({change.notified_count} notified).")
+
+
+@forum_group.command("deliver")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--interval", type=float, default=None,
+              help="Seconds between polls of the outbox (default MAIL_DELIVER_INTERVAL).")
+@with_appcontext
+def deliver(once: bool, interval: float | None) -> None:
+    """Deliver the mail outbox (and queue daily digests when due), with retries."""
+    from flask import current_app
+
+    from forum.notifications import delivery, senders
+
+    try:
+        sender = senders.from_url(current_app.config["MAIL_URL"])
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    if not once:
+        click.echo(f"Delivering mail through {sender.description}; Ctrl+C to stop.")
+    try:
+        report = delivery.run(sender, once=once,
+                              interval=interval or current_app.config["MAIL_DELIVER_INTERVAL"],
+                              echo=click.echo)
+    except KeyboardInterrupt:
+        return
+    if once and not report.attempted:
+        click.echo("Nothing to deliver.")
+    if once and (report.failed or report.uncertain):
+        sys.exit(1)
+
+
+@forum_group.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--format", "fmt", type=click.Choice(["fider", "generic"]), required=True,
+              help="fider: Fider's posts CSV; generic: title, body, status, votes, created.")
+@click.option("--dry-run", is_flag=True, help="Report what would change and save nothing.")
+@click.option("--by", "by_email", default=None, help="Staff email the import is recorded under.")
+@with_appcontext
+def import_ideas(file, fmt: str, dry_run: bool, by_email: str | None) -> None:
+    """Import ideas from a CSV file; running it twice creates nothing the second time."""
+    from forum.accounts.services import find_by_email
+    from forum.errors import DomainError
+    from forum.triage import csvio
+
+    by = None
+    if by_email:
+        by = find_by_email(by_email)
+        if by is None or not by.is_staff:
+            _fail(f"No team account {by_email}.")
+    try:
+        report = csvio.run_import(file.read(), fmt, by, dry_run=dry_run)
+    except DomainError as error:
+        _fail(str(error))
+    for line in [*report.lines(), *report.created, *report.unchanged, *report.errors]:
+        click.echo(line)
+    if dry_run:
+        db.session.rollback()
+        click.echo("Dry run: nothing was saved.")
+    else:
+        db.session.commit()
 
 
 def main() -> None:

@@ -24,6 +24,15 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,  # None: generated into instance/ (refused when ENV is production)
     "ENV": "development",
     "IDEAS_PER_PAGE": 20,
+    # Mail delivery (see forum.notifications.delivery for the guarantee these serve).
+    "MAIL_DELIVER_INTERVAL": 2,        # seconds between outbox polls of `flask forum deliver`
+    "MAIL_LEASE_SECONDS": 300,         # how long a claimed message belongs to one deliverer
+    "MAIL_RETRY_BASE_SECONDS": 30,     # first back-off; doubles each attempt
+    "MAIL_RETRY_MAX_SECONDS": 6 * 3600,
+    "MAIL_MAX_ATTEMPTS": 12,           # about a day and a half of retries, then "failed"
+    "DIGEST_HOUR": 8,                  # UTC hour at which daily digests go out
+    "PASSWORD_RESET_INTERVAL": 60,     # at most one reset email per person per this many seconds
+    "PASSWORD_RESET_RATE_LIMIT": "10 per hour",  # per client address, on the request form
     # werkzeug's scrypt defaults (N=2**15); the test suite lowers the cost to stay fast.
     "PASSWORD_HASH_METHOD": "scrypt",
     # 1 MiB is far above any idea or comment and keeps hostile uploads cheap to refuse.
@@ -34,8 +43,27 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,  # a form left open overnight must still post
     "SQLALCHEMY_ENGINE_OPTIONS": {},
+    # memory:// counts per process; several workers or hosts share redis://host:6379/0.
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Load balancers in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
+    "TRUSTED_PROXIES": 0,
     "RATELIMIT_HEADERS_ENABLED": True,
+    # API writes (flask-limiter syntax); reads are not limited.
+    "API_WRITE_LIMIT_PER_TOKEN": "120 per minute",
+    "API_WRITE_LIMIT_PER_ADDRESS": "300 per minute",
+    # Per client address. Generous for people, tight enough that a script cannot flood the
+    # board; FORUM_SIGNUP_RATE_LIMIT / FORUM_POST_RATE_LIMIT change them.
+    "SIGNUP_RATE_LIMIT": "10 per hour",
+    "POST_RATE_LIMIT": "30 per hour",
+    # Password guessing: failed sign-ins are counted per client address and per account (so
+    # that spreading guesses over many addresses does not help). Only failures count, so a
+    # household or office behind one address is not locked out by its own successful sign-ins.
+    "SIGNIN_LIMIT_PER_ADDRESS": "30 per 10 minutes",
+    "SIGNIN_LIMIT_PER_ACCOUNT": "10 per 10 minutes",
+    # Sign-up says "an account with that email already exists"; counting refused sign-ups bounds
+    # how fast anyone can use that answer to test which addresses have accounts, while a team
+    # signing up together from one office is never stopped.
+    "SIGNUP_LIMIT_PER_ADDRESS": "20 per hour",
 }
 
 LOCALES = ("en", "fr", "it")
@@ -74,6 +102,11 @@ def _derive(app) -> None:
     if url.startswith("sqlite"):
         # Several gunicorn workers share the file: wait for the writer instead of failing.
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 15}}
+    elif url.startswith("postgresql"):
+        # A pooled connection may have been closed by a restart or failover of the server:
+        # test it before use rather than fail the request that draws it.
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
+                                            **cfg["SQLALCHEMY_ENGINE_OPTIONS"]}
     if not cfg["SEARCH_BACKEND"]:
         cfg["SEARCH_BACKEND"] = "postgres" if url.startswith("postgresql") else "whoosh"
     cfg["SEARCH_INDEX_DIR"] = cfg["SEARCH_INDEX_DIR"] or str(instance / "search-index")

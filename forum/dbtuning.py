@@ -19,6 +19,12 @@ from sqlalchemy.engine import Engine
 
 _installed = False
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READ_ONLY_OPTION = "forum_read_only"
+
+
+def read_only_engine(engine: Engine) -> Engine:
+    """The same engine, for sessions that never write."""
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
 def install() -> None:
@@ -47,5 +53,10 @@ def _on_connect(dbapi_connection, _record) -> None:
 def _on_begin(connection) -> None:
     if connection.dialect.name != "sqlite":
         return
-    write = not has_request_context() or request.method not in READ_METHODS
+    # Sessions that only read (``read_only_engine``) never queue behind a writer: in WAL mode
+    # they see the last commit even while another connection holds the write lock.
+    if connection.get_execution_options().get(READ_ONLY_OPTION):
+        write = False
+    else:
+        write = not has_request_context() or request.method not in READ_METHODS
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

@@ -7,7 +7,7 @@ Idempotent: people are keyed by email, ideas by title.
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -16,7 +16,7 @@ from forum.accounts.models import Role, User
 from forum.db import utcnow
 from forum.extensions import db
 from forum.ideas import services
-from forum.ideas.models import Board, Idea, Visibility
+from forum.ideas.models import Board, Comment, Idea, StatusChange, Visibility
 
 DEMO_PASSWORD = "demo-password"
 PEOPLE = [
@@ -126,6 +126,19 @@ COMMENTS = [
     "This would be great for our agency.",
     "Same request from three of our clients this month.",
 ]
+# Shipped demo ideas publish these on the changelog.
+RELEASE_NOTES = {
+    "Dark mode": "The app now follows your system's **dark** setting, or choose a theme under "
+                 "*Settings → Appearance*.",
+    "Templates for projects": "Save any project as a template and start new client projects "
+                              "from it, tasks and all.",
+    "Markdown in task descriptions": "Headings, lists, links and code blocks now render in "
+                                     "task descriptions.",
+    "Mention teammates in comments": "Type `@` and a name to notify a teammate.",
+    "Push notifications for mentions": "The mobile apps tell you when someone mentions you.",
+    "Slack integration": "Connect a Slack channel under *Integrations* to post task updates.",
+    "Public REST API": "Read and write tasks from your own scripts: see the API documentation.",
+}
 NOTES = {
     "declined": "Thanks for all the votes. Time tracking is better served by dedicated tools; "
                 "we integrate with them instead.",
@@ -149,8 +162,6 @@ def load() -> int:
             continue
         author = customers[number % len(customers)]
         idea = services.submit_idea(author, title=title, body=body, board=boards[board_slug])
-        # Spread the history over four months so that "new" and "trending" differ from "top".
-        idea.created_at = idea.last_activity_at = start + timedelta(days=number * 2.5)
         voters = rng.sample(customers, k=min(len(customers) - 1, int(rng.paretovariate(1.3) * 1.5)))
         for voter in voters:
             services.cast_vote(idea, voter)
@@ -158,10 +169,26 @@ def load() -> int:
             services.post_comment(idea, rng.choice(customers), text)
         if status != "open":
             services.change_status(idea, services.find_status(status), staff,
-                                   note=NOTES.get(status, ""), via="web")
+                                   note=NOTES.get(status, ""), via="web",
+                                   release_notes=RELEASE_NOTES.get(title, ""))
+        _spread_in_time(idea, start + timedelta(days=number * 2.5))
         created += 1
     db.session.flush()
     return created
+
+
+def _spread_in_time(idea: Idea, posted: datetime) -> None:
+    """Spread the history over four months so that "new" and "trending" differ from "top",
+    and comments and status changes follow the idea a few days apart, as on a real board.
+    Done last: voting re-reads the idea under a lock, which drops unflushed changes."""
+    db.session.flush()
+    later = [*db.session.scalars(select(Comment).where(Comment.idea_id == idea.id)),
+             *db.session.scalars(select(StatusChange).where(StatusChange.idea_id == idea.id))]
+    idea.created_at = idea.last_activity_at = posted
+    for step, row in enumerate(later, start=1):
+        row.created_at = min(posted + timedelta(days=2 * step), utcnow())
+        idea.last_activity_at = max(idea.last_activity_at, row.created_at)
+    db.session.flush()
 
 
 def _people() -> dict[str, User]:

@@ -7,6 +7,8 @@ error shape of CONTRACT.md (``{"error", "message", "fields"?}``).
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 
@@ -17,9 +19,15 @@ class DomainError(Exception):
     code = "invalid"
 
     def __init__(self, message: str, fields: dict[str, str] | None = None):
+        # Messages may be lazy translations: they become text here, in the language of the
+        # request (or the site's default in CLI commands) that raised them.
+        message = str(message)
         super().__init__(message)
         self.message = message
-        self.fields = fields or {}
+        self.fields = {name: str(reason) for name, reason in (fields or {}).items()}
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 class ValidationError(DomainError):
@@ -53,9 +61,9 @@ def wants_json() -> bool:
 
 
 def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict:
-    body = {"error": code, "message": message}
+    body = {"error": code, "message": str(message)}
     if fields:
-        body["fields"] = fields
+        body["fields"] = {name: str(reason) for name, reason in fields.items()}
     return body
 
 
@@ -89,6 +97,10 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         status = error.code or 500
         code = _HTTP_CODES.get(status, "error")
+        if status == 429:
+            error.description = gettext(
+                "Too many attempts from your connection. Please wait a while and try again "
+                "(limit: %(limit)s).", limit=error.description)
         if wants_json():
             response = jsonify(error_body(code, error.description or error.name))
             response.status_code = status
@@ -98,9 +110,15 @@ def register_error_handlers(app: Flask) -> None:
                 response.headers["Allow"] = ", ".join(error.valid_methods)
             return response
         response = error.get_response()
-        response.set_data(
-            render_template("errors/error.html", status=status, message=error.description)
-        )
+        # Werkzeug's stock descriptions are English; people read our translated texts unless
+        # the code that raised the error wrote a specific message.
+        specific = error.description != type(error).description and not isinstance(
+            error, CSRFError)
+        response.set_data(render_template(
+            "errors/error.html", status=status,
+            message=error.description if specific else None,
+            stale_form=isinstance(error, CSRFError),
+        ))
         response.content_type = "text/html; charset=utf-8"
         return response
 
@@ -109,7 +127,7 @@ def register_error_handlers(app: Flask) -> None:
         from forum.extensions import db
 
         db.session.rollback()
-        message = "Something went wrong on our side. Please try again in a moment."
         if wants_json():
+            message = "Something went wrong on our side. Please try again in a moment."
             return jsonify(error_body("server_error", message)), 500
-        return render_template("errors/error.html", status=500, message=message), 500
+        return render_template("errors/error.html", status=500, message=None), 500

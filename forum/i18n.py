@@ -18,6 +18,8 @@ bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI commands and workers: the site's language
+        return current_app.config["DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
         return current_user.locale
     cookie = request.cookies.get(COOKIE)
@@ -37,7 +39,9 @@ def choose_language():
             current_user.locale = locale
             db.session.commit()
         response.set_cookie(COOKIE, locale, max_age=365 * 86400, samesite="Lax",
-                            httponly=True, secure=request.is_secure)
+                            httponly=True,
+                            # Behind a TLS proxy the request itself looks like plain HTTP.
+                            secure=current_app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
     return response
 
 

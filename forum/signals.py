@@ -24,10 +24,21 @@ comment_posted = _signals.signal("comment-posted")
 """sender: the Comment. kwargs: ``idea``, ``author``."""
 
 status_changed = _signals.signal("status-changed")
-"""sender: the Idea. kwargs: ``change`` (the StatusChange row), ``by``."""
+"""sender: the Idea. kwargs: ``change`` (the StatusChange row), ``by``, ``release_notes``
+(text given when shipping; may be empty). Receivers: notifications (notices, outbox, sets
+``change.notified_count``), changelog (publishes the release notes)."""
 
 ideas_merged = _signals.signal("ideas-merged")
 """sender: the canonical Idea. kwargs: ``merged`` (the Idea merged into it), ``by``."""
+
+user_signed_up = _signals.signal("user-signed-up")
+"""sender: the User who just signed up themselves. Receiver: notifications (confirmation mail)."""
+
+confirmation_requested = _signals.signal("confirmation-requested")
+"""sender: the User who asked for a new address-confirmation link. Receiver: notifications."""
+
+password_reset_requested = _signals.signal("password-reset-requested")
+"""sender: the User whose address was entered on the reset form. Receiver: notifications."""
 
 ideas_unmerged = _signals.signal("ideas-unmerged")
 """sender: the former canonical Idea. kwargs: ``restored`` (the Idea split off), ``by``."""

@@ -6,11 +6,17 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from flask import Flask, current_app, request, url_for
-from flask_babel import format_datetime, format_timedelta, get_locale, get_timezone, gettext
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_timedelta,
+    get_locale,
+    get_timezone,
+    gettext,
+)
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from forum import fragments
 from forum.i18n import LANGUAGE_NAMES
 from forum.ideas.workflow import voting_open
 from forum.text import excerpt, render_markdown, slugify
@@ -54,38 +60,57 @@ def _idea_url(_script_root: str, endpoint: str, idea_id: int, slug: str | None) 
 
 
 def vote_button_text() -> dict:
-    """What every vote button of a page shares, translated once per request. Inside a cached
-    fragment the per-request values are placeholders (see forum.fragments)."""
-    # On the request, not on g: an app context can outlive one request (tests, CLI).
+    """What every vote button of a page shares, translated and built once per request."""
+    # On the request, not on g: an app context can outlive one request (tests, CLI). Keyed by
+    # the locale so a page rendered under force_locale (emails) gets its own labels.
     locale = get_locale()
     cached = getattr(request, "_forum_vote_button_text", None)
     if cached is None or cached[0] is not locale:
         cached = request._forum_vote_button_text = (locale, {
             "voted": gettext("Your vote is counted."),
             "unvoted": gettext("Your vote is withdrawn."),
+            "failed": gettext("Your vote could not be saved. Please try again."),
             "closed": gettext("Voting is closed"),
             "votes": gettext("votes"),
             # Formatted with each title by the template; Markup escapes the title.
             "vote_for": Markup(gettext("Vote for “%(title)s”")),
+            "signin_url": url_for("accounts.sign_in", next=request.full_path),
             "csrf_token": generate_csrf(),
             "next": request.full_path,
         })
-    shared = cached[1]
-    if fragments.rendering_fragment():
-        return {**shared, "csrf_token": fragments.CSRF_MARK, "next": fragments.NEXT_MARK}
-    return shared
+    return cached[1]
+
+
+def atom_date(value: datetime | None) -> str:
+    """RFC 3339, as Atom wants; an empty feed is as old as the epoch."""
+    return (value or datetime(1970, 1, 1, tzinfo=UTC)).astimezone(UTC).isoformat()
+
+
+def day(value: datetime | None) -> str:
+    """A calendar date without the time, for things where the hour means nothing."""
+    return format_date(value, "long") if value else ""
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        markdown=render_markdown, excerpt=excerpt, when=when, exact=exact, slugify=slugify,
+        markdown=render_markdown, excerpt=excerpt, when=when, exact=exact, day=day, slugify=slugify,
+        atom_date=atom_date,
     )
     app.jinja_env.globals.update(language_names=LANGUAGE_NAMES, voting_open=voting_open,
-                                 idea_url=idea_url, vote_button_text=vote_button_text,
-                                 cached_fragment=fragments.cached_fragment,
-                                 list_row_key=fragments.list_row_key,
-                                 comment_key=fragments.comment_key)
+                                 idea_url=idea_url, vote_button_text=vote_button_text)
 
     @app.context_processor
     def site():
-        return {"site_name": current_app.config["SITE_NAME"], "locale": str(get_locale())}
+        return {"site_name": current_app.config["SITE_NAME"], "locale": str(get_locale()),
+                "unread_notifications": _unread}
+
+
+def _unread() -> int:
+    """The bell's figure; a function so that only pages that show the header pay the query."""
+    from flask_login import current_user
+
+    from forum.notifications.services import unread_count
+
+    if current_user and current_user.is_authenticated:
+        return unread_count(current_user)
+    return 0

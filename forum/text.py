@@ -26,10 +26,13 @@ _ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"s
 _URL_SCHEMES = {"http", "https", "mailto"}
 # Control characters other than tab/newline break rendering and terminals; they carry no meaning.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A lone UTF-16 surrogate (JSON allows "\ud800") is not text: it cannot be encoded to store.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def clean_input(text: str) -> str:
     """What we store: the text as written, minus invisible control characters, trimmed."""
+    text = _SURROGATE.sub("\ufffd", text)
     return _CONTROL.sub("", text.replace("\r\n", "\n")).strip()
 
 

@@ -30,7 +30,7 @@ def show_on_form(form, error: DomainError) -> None:
             form[field].errors = [*form[field].errors, reason]
             placed = True
     if not placed:
-        flash(error.message, "error")
+        flash(str(error), "error")
 
 
 @dataclass

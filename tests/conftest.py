@@ -3,11 +3,13 @@ and factories that return callables. The schema always comes from the real migra
 
 from __future__ import annotations
 
+import contextvars
 import os
-import shutil
 from collections.abc import Callable
 
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 
 from forum import create_app
 from forum.accounts import services as accounts
@@ -15,6 +17,11 @@ from forum.accounts.models import Role, User
 from forum.extensions import db
 from forum.ideas import services as ideas
 from forum.ideas.models import Board, Idea
+from forum.search import service as search
+
+# The database under test (fixtures migrated_db, database_url) and the markers bound to one
+# database: tests/databases.py.
+pytest_plugins = ["tests.databases"]
 
 PASSWORD = "correct horse battery"
 
@@ -30,29 +37,14 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def migrated_db(tmp_path_factory) -> str:
-    """An SQLite file upgraded once with `flask db upgrade`'s code; each test gets a copy."""
-    from flask_migrate import upgrade
-
-    folder = tmp_path_factory.mktemp("template")
-    path = folder / "forum.db"
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(folder),
-                      "DATABASE_URL": f"sqlite:///{path}"})
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
-    return str(path)
-
-
 @pytest.fixture
-def app_config(tmp_path, migrated_db) -> dict:
-    database = tmp_path / "forum.db"
-    shutil.copy(migrated_db, database)
+def app_config(tmp_path, database_url) -> dict:
     return {
         "TESTING": True,
         "INSTANCE_PATH": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": database_url,
+        # The Whoosh index on both databases: the PostgreSQL search backend is not built yet.
+        "SEARCH_BACKEND": "whoosh",
         "SEARCH_INDEX_DIR": str(tmp_path / "search-index"),
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "forum.test",
@@ -61,13 +53,32 @@ def app_config(tmp_path, migrated_db) -> dict:
     }
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs as in production: its own app context, ``g`` and database session.
+
+    The test body keeps an app context of its own (for factories and assertions); its
+    transaction is committed before each request, so the request can take the write lock and
+    the test reads fresh rows afterwards.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            db.session.commit()
+        # Buffered, so that streamed bodies are read (and the request's context closed) inside
+        # the request's own context rather than later in the test's.
+        kwargs.setdefault("buffered", True)
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
         db.session.remove()
         db.engine.dispose()
+    search.close(app)  # the index stays open for the life of an app; release its files
 
 
 @pytest.fixture
@@ -150,3 +161,80 @@ def no_drift(app):
 
     db.session.rollback()
     assert checks.run() == []
+
+
+# --- mail: a real SMTP server on loopback -------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class SMTPServer:
+    """aiosmtpd on a free loopback port. ``refuse`` answers 421 to DATA (a server that is up
+    but not accepting); ``stop``/``start`` take it off and back on the network."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.messages: list = []
+        self.refuse = False
+        self._controller = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}?timeout=5"
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        from email import message_from_bytes
+        from email.policy import default
+
+        if self.refuse:
+            return "421 4.3.2 Service not available, try again later"
+        message = message_from_bytes(envelope.content, policy=default)
+        message.envelope_to = list(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 2.0.0 OK"
+
+    def start(self) -> SMTPServer:
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def smtp_server():
+    server = SMTPServer().start()
+    yield server
+    server.stop()
+
+
+def deliver(app, *, clock=None, sender=None):
+    """One pass of the deliverer with the configured sender (what `flask forum deliver
+    --once` does)."""
+    from forum.db import utcnow
+    from forum.notifications import delivery, senders
+
+    sender = sender or senders.from_url(app.config["MAIL_URL"])
+    return delivery.deliver_due(sender, clock=clock or utcnow)
+
+
+def text_of(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def html_of(message) -> str:
+    return message.get_body(("html",)).get_content()

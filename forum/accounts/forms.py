@@ -17,9 +17,31 @@ class SignUpForm(FlaskForm):
         ],
         description=_l("At least %(n)s characters.", n=PASSWORD_MIN),
     )
+    # Honeypot: hidden from people by CSS, filled by bots. Anything in it and nothing is created.
+    website = StringField(_l("Leave this empty"))
 
 
 class SignInForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Keep me signed in"))
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("What is it for?"), validators=[DataRequired(), Length(max=80)],
+                       description=_l("For example “release script” or “support desk”."))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"), validators=[
+            DataRequired(),
+            Length(min=PASSWORD_MIN, message=_l("Use at least %(min)d characters.")),
+            Length(max=200, message=_l("Use at most %(max)d characters.")),
+        ],
+        description=_l("At least %(n)s characters.", n=PASSWORD_MIN),
+    )

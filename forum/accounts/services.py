@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
-from forum.accounts.models import Role, User
-from forum.errors import Conflict, ValidationError
+from forum import signals, tokens
+from forum.accounts.models import Role, User, hashable
+from forum.db import utcnow
+from forum.errors import Conflict, NotFound, ValidationError
 from forum.extensions import db
 from forum.text import clean_input
 
 PASSWORD_MIN = 8
 NAME_MAX = 80
+RESET_MAX_AGE = 3600
+CONFIRM_MAX_AGE = 7 * 86400
 
 
 def hash_method() -> str:
@@ -24,32 +32,51 @@ def normalise_email(email: str) -> str:
     try:
         # No DNS look-up: sign-up must not depend on the network, and tests run offline.
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as error:
-        raise ValidationError("That email address is not valid.", {"email": str(error)}) from None
+    except EmailNotValidError:
+        raise ValidationError(_l("That email address is not valid."),
+                              {"email": _l("Enter an address like name@example.com.")}) from None
+
+
+def account_key(email: str) -> str:
+    """The address as stored, for any way of writing it ("Anna@Example.COM", an IDNA domain
+    as xn--… or in Unicode); text that is no address at all is only trimmed and lower-cased."""
+    try:
+        return normalise_email(email)
+    except ValidationError:
+        return email.strip().lower()
 
 
 def find_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    return db.session.scalar(select(User).where(func.lower(User.email) == account_key(email)))
 
 
 def register(*, email: str, name: str, password: str | None, role: Role = Role.CUSTOMER,
-             locale: str | None = None) -> User:
+             locale: str | None = None, confirmed: bool = True) -> User:
+    """Create an account. Accounts made by operators (CLI, staff, imports) count as confirmed;
+    people who sign up themselves confirm their address by email (see ``sign_up``)."""
     address = normalise_email(email)
     display = " ".join(clean_input(name or "").split()) or address.split("@", 1)[0]
     if len(display) > NAME_MAX:
-        raise ValidationError("The name is too long.",
-                              {"name": f"Use at most {NAME_MAX} characters."})
+        raise ValidationError(_l("The name is too long."),
+                              {"name": _l("Use at most %(max)d characters.", max=NAME_MAX)})
     if password is not None and len(password) < PASSWORD_MIN:
-        raise ValidationError("The password is too short.",
-                              {"password": f"Use at least {PASSWORD_MIN} characters."})
+        raise ValidationError(_l("The password is too short."),
+                              {"password": _l("Use at least %(min)d characters.",
+                                              min=PASSWORD_MIN)})
+    taken = Conflict(_l("An account with that email already exists."),
+                     {"email": _l("An account with that email already exists.")})
     if find_by_email(address) is not None:
-        raise Conflict("An account with that email already exists.",
-                       {"email": "An account with that email already exists."})
-    user = User(email=address, name=display, role=role, locale=locale)
+        raise taken
+    user = User(email=address, name=display, role=role, locale=locale,
+                email_confirmed_at=utcnow() if confirmed else None)
     if password is not None:
         user.set_password(password, hash_method())
-    db.session.add(user)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError:
+        # The same address signed up in a concurrent request (two clicks, two tabs).
+        raise taken from None
     return user
 
 
@@ -57,8 +84,74 @@ def authenticate(email: str, password: str) -> User | None:
     user = find_by_email(email)
     if user is None:
         # Hash anyway so that timing does not tell which addresses have accounts.
-        generate_password_hash(password, method=hash_method())
+        generate_password_hash(hashable(password), method=hash_method())
         return None
     if not user.check_password(password):
         return None
+    return user
+
+
+def sign_up(*, email: str, name: str, password: str, locale: str | None = None) -> User:
+    """Self-service sign-up: the account works at once; the address is confirmed by email."""
+    user = register(email=email, name=name, password=password, locale=locale, confirmed=False)
+    signals.user_signed_up.send(user)
+    return user
+
+
+def request_confirmation(user: User) -> None:
+    """Another confirmation link, for someone whose first one expired or went missing."""
+    if user.email_confirmed_at is None:
+        signals.confirmation_requested.send(user)
+
+
+def confirm_token(user: User) -> str:
+    return tokens.make("confirm-email", {"u": user.id, "e": user.email})
+
+
+def confirm_email(token: str) -> User:
+    payload = tokens.read("confirm-email", token, max_age=CONFIRM_MAX_AGE)
+    user = db.session.get(User, payload.get("u"))
+    if user is None or user.email != payload.get("e"):
+        raise NotFound(_l("This link belongs to an address that is no longer on an account."))
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()
+    db.session.flush()
+    return user
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link if the address has an account. The caller answers the same either
+    way, so the form does not tell who has an account here."""
+    user = find_by_email(email)
+    if user is not None and user.is_active:
+        signals.password_reset_requested.send(user)
+
+
+def _password_fingerprint(user: User) -> str:
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
+def reset_token(user: User) -> str:
+    """Single use: it names the current password, so setting a new one voids it."""
+    return tokens.make("password-reset", {"u": user.id, "p": _password_fingerprint(user)})
+
+
+def user_for_reset(token: str) -> User:
+    payload = tokens.read("password-reset", token, max_age=RESET_MAX_AGE)
+    user = db.session.get(User, payload.get("u"))
+    if user is None or not user.is_active or payload.get("p") != _password_fingerprint(user):
+        raise tokens.InvalidLink("This link was already used or is no longer valid. "
+                                 "Ask for a new one.")
+    return user
+
+
+def reset_password(token: str, password: str) -> User:
+    user = user_for_reset(token)
+    if len(password or "") < PASSWORD_MIN:
+        raise ValidationError(_l("The password is too short."),
+                              {"password": _l("Use at least %(min)d characters.",
+                                              min=PASSWORD_MIN)})
+    user.set_password(password, hash_method())
+    # The link proved the address is theirs.
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()
+    db.session.flush()
     return user

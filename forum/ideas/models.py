@@ -215,3 +215,36 @@ class Subscription(db.Model):
         str_enum(SubscriptionLevel, "subscription_level")
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdeaMerge(db.Model):
+    """The merge an idea took part in as the duplicate, kept while it lasts.
+
+    ``into_id`` is the idea it was merged into at the time. When that idea is merged in turn,
+    the chain is flattened (``Idea.merged_into_id`` moves on to the new canonical idea) but this
+    row still names the idea it was merged into, so unmerging that one can take it back.
+    """
+
+    __tablename__ = "idea_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), unique=True)
+    into_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    merged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    merged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Merging is a staff action on the duplicate; unmerging puts the author's edit right back.
+    previous_staff_acted_at: Mapped[datetime | None]
+
+
+class DuplicateDismissal(db.Model):
+    """Staff said these two ideas are not duplicates: the queue never proposes them again."""
+
+    __tablename__ = "duplicate_dismissals"
+    __table_args__ = (UniqueConstraint("first_id", "second_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # first_id < second_id: one row per unordered pair.
+    first_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    second_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    dismissed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

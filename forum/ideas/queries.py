@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
 
+from forum.accounts.models import User
 from forum.ideas.models import Board, Idea, Status, Tag, Vote, idea_tags
 
 SORTS = ("top", "trending", "new", "activity")
@@ -16,6 +18,11 @@ _ORDER = {
     "new": (Idea.created_at.desc(), Idea.id.desc()),
     "activity": (Idea.last_activity_at.desc(), Idea.id.desc()),
 }
+
+
+def banned_ids() -> Select:
+    """Banned people's content is hidden from everyone but the team; nothing is deleted."""
+    return select(User.id).where(User.is_banned.is_(True))
 
 
 def idea_list(
@@ -31,24 +38,34 @@ def idea_list(
         Idea.merged_into_id.is_(None), Idea.board_id.in_([b.id for b in boards])
     )
     if not include_hidden:
-        query = query.where(Idea.hidden_at.is_(None))
+        query = query.where(Idea.hidden_at.is_(None), Idea.author_id.not_in(banned_ids()))
     if status is not None:
         query = query.where(Idea.status_id == status.id)
     if tag is not None:
         query = query.where(Idea.id.in_(select(idea_tags.c.idea_id).where(
             idea_tags.c.tag_id == tag.id)))
-    return query.order_by(*_ORDER.get(sort, _ORDER["top"]))
+    # Tags are shown on every row: one extra query per page instead of one per idea.
+    return query.options(selectinload(Idea.tags)).order_by(*_ORDER.get(sort, _ORDER["top"]))
 
 
 def ideas_by_author(author_id: int, boards: Sequence[Board]) -> Select:
     return (select(Idea)
             .where(Idea.author_id == author_id, Idea.hidden_at.is_(None),
-                   Idea.board_id.in_([b.id for b in boards]))
+                   Idea.author_id.not_in(banned_ids()), Idea.board_id.in_([b.id for b in boards]))
             .order_by(Idea.created_at.desc()))
 
 
 def ideas_voted_by(user_id: int, boards: Sequence[Board]) -> Select:
     return (select(Idea).join(Vote, Vote.idea_id == Idea.id)
             .where(Vote.user_id == user_id, Idea.hidden_at.is_(None),
-                   Idea.board_id.in_([b.id for b in boards]))
+                   Idea.author_id.not_in(banned_ids()), Idea.board_id.in_([b.id for b in boards]))
             .order_by(Vote.created_at.desc()))
+
+
+def statuses() -> Select:
+    """The statuses in use, in workflow order (retired ones are kept only for history)."""
+    return select(Status).where(Status.retired.is_(False)).order_by(Status.position, Status.id)
+
+
+def tags() -> Select:
+    return select(Tag).order_by(Tag.name)

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from forum import signals
+from forum.accounts import services as accounts
 from forum.accounts.models import User
 from forum.db import utcnow
 from forum.errors import Conflict, NotAllowed, NotFound, ValidationError
 from forum.extensions import db
-from forum.ideas import ranking, workflow
+from forum.ideas import queries, ranking, workflow
 from forum.ideas.models import (
     Board,
     Comment,
@@ -26,6 +29,7 @@ from forum.ideas.models import (
     StatusChange,
     Subscription,
     SubscriptionLevel,
+    Tag,
     Vote,
     VoteSource,
 )
@@ -34,6 +38,7 @@ from forum.text import clean_input
 TITLE_MIN, TITLE_MAX = 3, 120
 BODY_MAX = 20_000
 COMMENT_MAX = 10_000
+MAX_ID = 2**31 - 1  # ids are PostgreSQL INTEGER columns: a larger number can name nothing
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -48,16 +53,21 @@ def visible_boards(viewer: User | None) -> list[Board]:
 
 def get_visible_idea(idea_id: int, viewer: User | None) -> Idea:
     """The idea if this person may see it; hidden boards and hidden ideas answer 'not found'."""
-    idea = db.session.get(Idea, idea_id)
-    if idea is None or not _can_see(idea, viewer):
-        raise NotFound("No idea with that number.")
+    # A number no database column can hold would raise OverflowError in the driver.
+    idea = db.session.get(Idea, idea_id) if 0 < idea_id <= MAX_ID else None
+    if idea is None or not can_see(idea, viewer):
+        raise NotFound(_l("No idea with that number."))
     return idea
 
 
-def _can_see(idea: Idea, viewer: User | None) -> bool:
+def can_see(idea: Idea, viewer: User | None) -> bool:
     signed_in = viewer is not None and viewer.is_authenticated
     staff = signed_in and viewer.is_staff
-    if idea.hidden_at is not None and not staff:
+    if (idea.hidden_at is not None or idea.author.is_banned) and not staff:
+        return False
+    if idea.merged_into_id is not None and not can_see(idea.merged_into, viewer):
+        # The page of a merged idea shows (and votes on) its canonical idea: an idea merged
+        # into one on a board this person cannot see would show them that idea's title.
         return False
     return workflow.can_see_board(idea.board.visibility, signed_in=signed_in, is_staff=staff)
 
@@ -96,19 +106,19 @@ def has_voted(viewer: User | None, idea: Idea) -> bool:
 def _validated_title(title: str) -> str:
     title = " ".join(clean_input(title).split())
     if len(title) < TITLE_MIN:
-        raise ValidationError("The title is too short.",
-                              {"title": f"Use at least {TITLE_MIN} characters."})
+        raise ValidationError(_l("The title is too short."),
+                              {"title": _l("Use at least %(min)d characters.", min=TITLE_MIN)})
     if len(title) > TITLE_MAX:
-        raise ValidationError("The title is too long.",
-                              {"title": f"Use at most {TITLE_MAX} characters."})
+        raise ValidationError(_l("The title is too long."),
+                              {"title": _l("Use at most %(max)d characters.", max=TITLE_MAX)})
     return title
 
 
 def _validated_body(body: str) -> str:
     body = clean_input(body or "")
     if len(body) > BODY_MAX:
-        raise ValidationError("The description is too long.",
-                              {"body": f"Use at most {BODY_MAX} characters."})
+        raise ValidationError(_l("The description is too long."),
+                              {"body": _l("Use at most %(max)d characters.", max=BODY_MAX)})
     return body
 
 
@@ -117,11 +127,23 @@ def default_status() -> Status:
     if status is None:  # a site whose admin removed the flag still accepts ideas
         status = db.session.scalar(select(Status).order_by(Status.position))
     if status is None:
-        raise Conflict("No status is defined; run `flask db upgrade`.")
+        raise Conflict(_l("No status is defined; run `flask db upgrade`."))
     return status
 
 
-def submit_idea(author: User, *, title: str, body: str, board: Board) -> Idea:
+def find_tags(slugs: Iterable[str]) -> list[Tag]:
+    """The tags with these slugs (tags are created by admins; an unknown one is an error)."""
+    wanted = list(dict.fromkeys(slugs))
+    tags = db.session.scalars(select(Tag).where(Tag.slug.in_(wanted))).all() if wanted else []
+    unknown = sorted(set(wanted) - {t.slug for t in tags})
+    if unknown:
+        raise ValidationError(_l("Unknown tag."),
+                              {"tags": _l("No tag called %(names)s.", names=", ".join(unknown))})
+    return sorted(tags, key=lambda t: t.name)
+
+
+def submit_idea(author: User, *, title: str, body: str, board: Board,
+                tags: list[Tag] | None = None) -> Idea:
     """Post an idea; its author votes for it and follows it."""
     _require_active(author)
     now = utcnow()
@@ -131,6 +153,7 @@ def submit_idea(author: User, *, title: str, body: str, board: Board) -> Idea:
         board=board,
         author=author,
         status=default_status(),
+        tags=list(tags or []),
         created_at=now,
         updated_at=now,
         last_activity_at=now,
@@ -143,11 +166,11 @@ def submit_idea(author: User, *, title: str, body: str, board: Board) -> Idea:
     return idea
 
 
-def edit_idea(idea: Idea, editor: User, *, title: str, body: str, board: Board | None = None
-              ) -> Idea:
+def edit_idea(idea: Idea, editor: User, *, title: str, body: str, board: Board | None = None,
+              tags: list[Tag] | None = None) -> Idea:
     if not workflow.can_edit_idea(is_staff=editor.is_staff, is_author=idea.author_id == editor.id,
                                   staff_has_acted=idea.staff_acted_at is not None):
-        raise NotAllowed("You can no longer edit this idea: the team has already acted on it.")
+        raise NotAllowed(_l("You can no longer edit this idea: the team has already acted on it."))
     changes = {}
     new_title, new_body = _validated_title(title), _validated_body(body)
     if new_title != idea.title:
@@ -159,6 +182,9 @@ def edit_idea(idea: Idea, editor: User, *, title: str, body: str, board: Board |
     if board is not None and board.id != idea.board_id:
         changes["board"] = (idea.board.slug, board.slug)
         idea.board = board
+    if tags is not None and {t.id for t in tags} != {t.id for t in idea.tags}:
+        changes["tags"] = ([t.slug for t in idea.tags], [t.slug for t in tags])
+        idea.tags = list(tags)
     if changes:
         idea.updated_at = utcnow()
         if editor.is_staff:
@@ -177,9 +203,10 @@ def cast_vote(idea: Idea, voter: User, *, source: VoteSource = VoteSource.WEB,
     Returns the canonical idea and whether a vote was added.
     """
     _require_active(voter)
-    target = _lock(canonical(idea))
+    target = _lock(idea)
     if not workflow.voting_open(target.status.kind):
-        raise Conflict(f"Voting is closed: this idea is {target.status.name.lower()}.")
+        raise Conflict(_l("Voting is closed: this idea is %(status)s.",
+                          status=status_label(target.status)))
     ids = group_ids(target)
     already = db.session.scalar(
         select(Vote.id).where(Vote.user_id == voter.id, Vote.idea_id.in_(ids)).limit(1)
@@ -206,7 +233,7 @@ def cast_vote(idea: Idea, voter: User, *, source: VoteSource = VoteSource.WEB,
 
 def withdraw_vote(idea: Idea, voter: User) -> tuple[Idea, bool]:
     """Remove this person's vote from the idea's group. Idempotent."""
-    target = _lock(canonical(idea))
+    target = _lock(idea)
     ids = group_ids(target)
     votes = db.session.scalars(
         select(Vote).where(Vote.user_id == voter.id, Vote.idea_id.in_(ids))
@@ -214,7 +241,8 @@ def withdraw_vote(idea: Idea, voter: User) -> tuple[Idea, bool]:
     if not votes:
         return target, False
     if not workflow.voting_open(target.status.kind):
-        raise Conflict(f"Voting is closed: this idea is {target.status.name.lower()}.")
+        raise Conflict(_l("Voting is closed: this idea is %(status)s.",
+                          status=status_label(target.status)))
     recompute = False
     for vote in votes:
         if ranking.removal_is_exact(target.trending_score, vote.created_at):
@@ -234,13 +262,78 @@ def withdraw_vote(idea: Idea, voter: User) -> tuple[Idea, bool]:
     return target, True
 
 
+def vote_on_behalf(idea: Idea, email: str, *, source: VoteSource, by: User
+                   ) -> tuple[Idea, Vote, bool]:
+    """Staff record a customer's vote (met at support, sales, or imported). The customer is
+    found by email, or created without a password so they can claim the account later.
+
+    Returns the canonical idea, the customer's vote and whether it was added just now.
+    """
+    if not by.is_staff:
+        raise NotAllowed(_l("Only the team can vote on behalf of a customer."))
+    if source in (VoteSource.WEB, VoteSource.API):
+        raise ValidationError(_l("Say where this vote came from."),
+                              {"source": _l("Use support, sales or import.")})
+    address = accounts.normalise_email(email)
+    voter = accounts.find_by_email(address)
+    if voter is None:
+        voter = accounts.register(email=address, name="", password=None)
+    target, added = cast_vote(idea, voter, source=source, added_by=by)
+    vote = db.session.scalar(
+        select(Vote).where(Vote.user_id == voter.id, Vote.idea_id.in_(group_ids(target)))
+        .order_by(Vote.created_at).limit(1)
+    )
+    return target, vote, added
+
+
+def voters(idea: Idea) -> list[Vote]:
+    """One vote per person who counts in the canonical idea's group, earliest first."""
+    target = canonical(idea)
+    votes = db.session.scalars(
+        select(Vote).where(Vote.idea_id.in_(group_ids(target)))
+        .order_by(Vote.created_at, Vote.id)
+    ).all()
+    seen: set[int] = set()
+    unique = []
+    for vote in votes:
+        if vote.user_id not in seen:
+            seen.add(vote.user_id)
+            unique.append(vote)
+    return unique
+
+
+def merged_ids(ideas: Iterable[Idea]) -> dict[int, list[int]]:
+    """For each idea, the ids of the ideas merged into it, in one query."""
+    ids = [i.id for i in ideas]
+    found: dict[int, list[int]] = {i: [] for i in ids}
+    if ids:
+        for into, merged in db.session.execute(
+            select(Idea.merged_into_id, Idea.id).where(Idea.merged_into_id.in_(ids))
+            .order_by(Idea.id)
+        ):
+            found[into].append(merged)
+    return found
+
+
 def _lock(idea: Idea) -> Idea:
-    """Serialise changes to one idea's counters (row lock on PostgreSQL; SQLite write
-    transactions are already serialised by BEGIN IMMEDIATE, and what they read is current,
-    so reading the row again there would only cost a query)."""
-    if db.session.get_bind().dialect.name != "sqlite":
-        db.session.refresh(idea, with_for_update=True)
-    return idea
+    """The canonical idea of ``idea``, re-read under a row lock held until the commit.
+
+    Every change to an idea's counters goes through here, so concurrent votes from any number
+    of processes apply one after the other to fresh values: no lost update. On PostgreSQL this
+    is ``SELECT … FOR UPDATE OF ideas`` (only the idea's row: its board, status and author,
+    joined for display, stay unlocked); on SQLite write transactions are already serialised by
+    BEGIN IMMEDIATE (forum.dbtuning). An idea merged while we waited is followed to its new
+    canonical idea (merge chains are flat, so this ends).
+    """
+    target = canonical(idea)
+    while True:
+        target = db.session.scalars(
+            select(Idea).where(Idea.id == target.id).with_for_update(of=Idea)
+            .execution_options(populate_existing=True)
+        ).one()
+        if target.merged_into_id is None:
+            return target
+        target = db.session.get_one(Idea, target.merged_into_id)
 
 
 def count_votes(idea: Idea) -> int:
@@ -255,13 +348,13 @@ def count_votes(idea: Idea) -> int:
 def post_comment(idea: Idea, author: User, body: str, *, internal: bool = False) -> Comment:
     _require_active(author)
     if internal and not author.is_staff:
-        raise NotAllowed("Only the team can write internal notes.")
+        raise NotAllowed(_l("Only the team can write internal notes."))
     text = clean_input(body or "")
     if not text:
-        raise ValidationError("The comment is empty.", {"body": "Write something first."})
+        raise ValidationError(_l("The comment is empty."), {"body": _l("Write something first.")})
     if len(text) > COMMENT_MAX:
-        raise ValidationError("The comment is too long.",
-                              {"body": f"Use at most {COMMENT_MAX} characters."})
+        raise ValidationError(_l("The comment is too long."),
+                              {"body": _l("Use at most %(max)d characters.", max=COMMENT_MAX)})
     target = canonical(idea)
     comment = Comment(idea=target, author=author, body=text, is_internal=internal)
     db.session.add(comment)
@@ -285,20 +378,28 @@ def visible_comments(idea: Idea, viewer: User | None) -> list[Comment]:
     query = select(Comment).where(Comment.idea_id == idea.id).order_by(Comment.created_at,
                                                                        Comment.id)
     if not staff:
-        query = query.where(Comment.is_internal.is_(False), Comment.hidden_at.is_(None))
+        query = query.where(Comment.is_internal.is_(False), Comment.hidden_at.is_(None),
+                            Comment.author_id.not_in(queries.banned_ids()))
     return list(db.session.scalars(query))
 
 
 def subscribe(idea: Idea, user: User, level: SubscriptionLevel) -> Subscription:
     """Raise a subscription to ``level``; never lowers one, never overrides a chosen 'none'."""
-    sub = db.session.scalar(
-        select(Subscription).where(Subscription.idea_id == idea.id,
-                                   Subscription.user_id == user.id)
-    )
+    query = select(Subscription).where(Subscription.idea_id == idea.id,
+                                       Subscription.user_id == user.id)
+    sub = db.session.scalar(query)
     if sub is None:
-        sub = Subscription(idea_id=idea.id, user_id=user.id, level=level)
-        db.session.add(sub)
-    elif sub.level == SubscriptionLevel.STATUS and level == SubscriptionLevel.ALL:
+        try:
+            with db.session.begin_nested():
+                sub = Subscription(idea_id=idea.id, user_id=user.id, level=level)
+                db.session.add(sub)
+            return sub
+        except IntegrityError:
+            # The same person's concurrent request (a follow beside a vote) inserted it first.
+            sub = db.session.scalar(query)
+            if sub is None:
+                raise
+    if sub.level == SubscriptionLevel.STATUS and level == SubscriptionLevel.ALL:
         sub.level = level
     return sub
 
@@ -322,42 +423,54 @@ def subscription_level(idea: Idea, user: User | None) -> SubscriptionLevel | Non
 
 def _require_active(user: User) -> None:
     if user.is_banned:
-        raise NotAllowed("This account can no longer post or vote.")
+        raise NotAllowed(_l("This account can no longer post or vote."))
 
 
 
 def status_history(idea: Idea) -> list[StatusChange]:
     return list(db.session.scalars(
         select(StatusChange).where(StatusChange.idea_id == idea.id)
-        .options(joinedload(StatusChange.to_status), joinedload(StatusChange.changed_by))
+        .options(joinedload(StatusChange.from_status), joinedload(StatusChange.to_status),
+                 joinedload(StatusChange.changed_by))
         .order_by(StatusChange.created_at, StatusChange.id)
     ))
 
 
 # --- statuses ------------------------------------------------------------------------------
 
+def status_label(status: Status) -> str:
+    """The status name in the reader's language, lower-cased as it reads inside a sentence."""
+    return gettext(status.name).lower()
+
 def find_status(slug: str) -> Status:
     status = db.session.scalar(select(Status).where(Status.slug == slug))
     if status is None or status.retired:
-        raise NotFound(f"No status called {slug!r}.", {"status": "Unknown status."})
+        raise NotFound(_l("No status called “%(slug)s”.", slug=slug),
+                       {"status": _l("Unknown status.")})
     return status
 
 
 def change_status(idea: Idea, status: Status, by: User | None, *, note: str = "",
-                  via: str = "web") -> StatusChange:
-    """Move the canonical idea to ``status`` by the workflow's rules; append to its history."""
+                  via: str = "web", release_notes: str = "") -> StatusChange:
+    """Move the canonical idea to ``status`` by the workflow's rules; append to its history.
+
+    Receivers of ``status_changed`` tell the followers and voters (and record how many in
+    ``notified_count``) and publish ``release_notes`` as a changelog entry when shipping."""
     if by is not None and not by.is_staff:
-        raise NotAllowed("Only the team can change an idea's status.")
-    target = _lock(canonical(idea))
+        raise NotAllowed(_l("Only the team can change an idea’s status."))
+    target = _lock(idea)
     note = clean_input(note or "")
+    if status.retired:
+        raise ValidationError(_l("This status is retired."),
+                              {"status": _l("Choose another status.")})
     if status.id == target.status_id:
-        raise Conflict(f"The idea is already {status.name.lower()}.")
+        raise Conflict(_l("The idea is already %(status)s.", status=status_label(status)))
     if not workflow.can_move(target.status.kind, status.kind):
-        raise Conflict(f"An idea that is {target.status.name.lower()} cannot move to "
-                       f"{status.name.lower()}; reopen it first.")
+        raise Conflict(_l("An idea that is %(current)s cannot move to %(target)s; reopen it first.",
+                          current=status_label(target.status), target=status_label(status)))
     if workflow.note_required(status.kind) and not note:
-        raise ValidationError("Tell the voters why.",
-                              {"note": "A public note is required for this status."})
+        raise ValidationError(_l("Tell the voters why."),
+                              {"note": _l("A public note is required for this status.")})
     change = StatusChange(idea_id=target.id, from_status=target.status, to_status=status,
                           note=note, changed_by=by, via=via)
     db.session.add(change)
@@ -366,5 +479,6 @@ def change_status(idea: Idea, status: Status, by: User | None, *, note: str = ""
     target.last_activity_at = now
     target.staff_acted_at = target.staff_acted_at or now
     db.session.flush()
-    signals.status_changed.send(target, change=change, by=by)
+    signals.status_changed.send(target, change=change, by=by,
+                                release_notes=clean_input(release_notes or ""))
     return change

@@ -16,10 +16,12 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import lazyload, raiseload
 
 from forum.errors import DomainError, wants_json
-from forum.extensions import db
+from forum.extensions import db, limiter
 from forum.ideas import queries, services, workflow
 from forum.ideas.forms import CommentForm, EmptyForm, IdeaForm
-from forum.ideas.models import Board, Idea, SubscriptionLevel
+from forum.ideas.models import Board, Idea, SubscriptionLevel, Tag
+from forum.moderation.limits import post_limit
+from forum.search import service as search
 from forum.web import page_number, paginate, safe_next, show_on_form
 
 bp = Blueprint("ideas", __name__)
@@ -50,22 +52,25 @@ def _idea_list(board: Board | None, boards: list[Board]):
     sort = request.args.get("sort", "top")
     if sort not in queries.SORTS:
         sort = "top"
+    tags = db.session.scalars(db.select(Tag).order_by(Tag.name)).all()
+    tag = next((t for t in tags if t.slug == request.args.get("tag")), None)
     # A list row does not show the author: loading 20 people per page is a third of the ORM's
     # work there, and raiseload makes a template that starts showing them fail loudly (N+1).
     # The boards are already in the session (just loaded above), so each row finds its board
     # there instead of joining and building it again.
-    query = queries.idea_list([board] if board else boards, sort=sort).options(
+    query = queries.idea_list([board] if board else boards, sort=sort, tag=tag).options(
         raiseload(Idea.author), lazyload(Idea.board))
     number, per_page = page_number(), current_app.config["IDEAS_PER_PAGE"]
     page = paginate(query, number, per_page, count_up_to=(number + LIST_PAGES_AHEAD) * per_page)
     return render_template(
-        "ideas/list.html", page=page, sort=sort, board=board, boards=boards,
+        "ideas/list.html", page=page, sort=sort, board=board, boards=boards, tags=tags, tag=tag,
         voted=services.voted_idea_ids(viewer, page.items), form=EmptyForm(),
     )
 
 
 @bp.route("/ideas/new", methods=["GET", "POST"])
 @login_required
+@limiter.limit(post_limit, methods=["POST"])
 def new_idea():
     boards = services.visible_boards(current_user)
     form = IdeaForm()
@@ -74,7 +79,12 @@ def new_idea():
         chosen = next((b for b in boards if b.slug == request.args["board"]), None)
         if chosen:
             form.board.data = chosen.id
-    if form.validate_on_submit():
+    similar = None
+    if request.method == "POST" and request.form.get("check"):
+        # Without JavaScript, "Check for similar ideas" posts the form: show, save nothing.
+        similar = search.similar_ideas_for_form(form.title.data or "", form.body.data or "",
+                                                current_user)
+    elif form.validate_on_submit():
         if form.website.data:
             # A bot filled the honeypot: pretend success, store nothing.
             return redirect(url_for("ideas.index"))
@@ -89,7 +99,8 @@ def new_idea():
             db.session.commit()
             flash(_("Your idea is posted, and your vote is counted."), "success")
             return redirect(url_for("ideas.show", idea_id=idea.id))
-    return render_template("ideas/form.html", form=form, idea=None), 422 if form.errors else 200
+    return render_template("ideas/form.html", form=form, idea=None, similar=similar), \
+        422 if form.errors else 200
 
 
 @bp.route("/ideas/<int:idea_id>")
@@ -97,6 +108,12 @@ def new_idea():
 def show(idea_id: int, slug: str | None = None):
     idea = services.get_visible_idea(idea_id, _viewer())
     return _render_idea(idea, CommentForm())
+
+
+def satisfaction_summary(idea) -> dict | None:
+    from forum.changelog.services import summaries
+
+    return summaries([idea.id]).get(idea.id)
 
 
 def _render_idea(idea, comment_form: CommentForm, status: int = 200):
@@ -110,6 +127,8 @@ def _render_idea(idea, comment_form: CommentForm, status: int = 200):
         voting_open=workflow.voting_open(target.status.kind),
         comments=services.visible_comments(target, viewer),
         history=services.status_history(target),
+        satisfaction_summary=satisfaction_summary(target),
+        related=search.related_ideas(target, viewer) if not idea.is_merged else [],
         subscription=services.subscription_level(target, viewer),
         can_edit=viewer is not None and workflow.can_edit_idea(
             is_staff=viewer.is_staff, is_author=idea.author_id == viewer.id,
@@ -168,7 +187,7 @@ def _change_vote(idea_id: int, operation, message: str):
         db.session.rollback()
         if wants_json():
             raise
-        flash(error.message, "error")
+        flash(str(error), "error")
         return redirect(safe_next(url_for("ideas.show", idea_id=idea.id)))
     # Known before the commit expires them: after a vote the person counts on the idea, after
     # a withdrawal not (both operations are idempotent); reading them back costs four queries.
@@ -182,6 +201,7 @@ def _change_vote(idea_id: int, operation, message: str):
 
 @bp.post("/ideas/<int:idea_id>/comments")
 @login_required
+@limiter.limit(post_limit, methods=["POST"])
 def comment(idea_id: int):
     idea = services.get_visible_idea(idea_id, current_user)
     form = CommentForm()
@@ -192,7 +212,7 @@ def comment(idea_id: int):
                                   request.form.get("internal") == "1")
         except DomainError as error:
             db.session.rollback()
-            flash(error.message, "error")
+            flash(str(error), "error")
         else:
             db.session.commit()
             flash(_("Your comment is posted."), "success")

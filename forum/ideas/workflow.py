@@ -51,3 +51,13 @@ def can_see_board(visibility: str, *, signed_in: bool, is_staff: bool) -> bool:
     if visibility == "members":
         return signed_in
     return is_staff
+
+
+def _(text: str) -> str:  # marks text for extraction; translated where it is shown
+    return text
+
+
+# Names of the default statuses (data in the database, created by the first migration), listed
+# here so that the translation tools extract them; templates show ``_(status.name)``.
+DEFAULT_STATUS_NAMES = (_("Open"), _("Under review"), _("Planned"), _("In progress"),
+                        _("Shipped"), _("Declined"))

@@ -181,10 +181,13 @@ def upgrade():
 
     # A new site is usable at once: one board and the statuses of CONTRACT.md.
     boards = sa.table("boards", sa.column("slug"), sa.column("name"), sa.column("description"),
-                      sa.column("visibility"), sa.column("position"), sa.column("created_at"))
+                      sa.column("visibility"), sa.column("position"),
+                      # Typed, so that PostgreSQL gets an aware time whatever the session's
+                      # time zone, and SQLite the naive UTC text the models read.
+                      sa.column("created_at", sa.DateTime(timezone=True)))
     op.bulk_insert(boards, [{"slug": "general", "name": "General", "description": "",
                              "visibility": "public", "position": 0,
-                             "created_at": datetime.now(UTC).replace(tzinfo=None)}])
+                             "created_at": datetime.now(UTC)}])
     statuses = sa.table("statuses", sa.column("slug"), sa.column("name"), sa.column("kind"),
                         sa.column("color"), sa.column("position"), sa.column("on_roadmap"),
                         sa.column("is_default"), sa.column("retired"))

@@ -63,19 +63,3 @@ def test_sign_up_post_an_idea_vote_for_another(live_app, live_server, page):
     row = page.locator(".idea-row", has_text="Export tasks to CSV")
     row.get_by_role("button", name=re.compile("Vote for")).click()
     expect(row.locator("[data-vote-count]")).to_have_text("1")
-
-
-def test_voting_works_without_javascript(browser, live_app, live_server):
-    other_id = _seed_other_idea(live_app)
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    page.goto(live_server.url + "/signin")
-    page.get_by_label("Email").fill("bob@example.com")
-    page.get_by_label("Password").fill("bob password 1")
-    page.get_by_role("button", name="Sign in").click()
-    page.goto(f"{live_server.url}/ideas/{other_id}")
-    # Bob's own vote was cast when he posted: the button withdraws it.
-    page.locator(".idea-head").get_by_role("button", name=re.compile("Vote for")).click()
-    expect(page.get_by_text("Your vote is withdrawn.")).to_be_visible()
-    expect(page.locator(".idea-head [data-vote-count]")).to_have_text("0")
-    context.close()

@@ -30,3 +30,9 @@ def test_excerpt_is_plain_and_short():
 
 def test_slugify_folds_accents():
     assert slugify("Créer un thème sombre !") == "creer-un-theme-sombre"
+
+
+def test_lone_surrogates_become_replacement_characters():
+    # JSON may carry "\ud800"; it cannot be encoded to store, so it is stored as U+FFFD.
+    assert clean_input("a\ud800b\udfff") == "a\ufffdb\ufffd"
+    assert clean_input("a\ud800b").encode("utf-8")

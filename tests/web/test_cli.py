@@ -70,3 +70,20 @@ def test_set_status_refusals_change_nothing(runner, make_idea, personas):
     db.session.expire_all()
     assert db.session.get(Idea, idea.id).status.slug == "open"
     assert db.session.scalar(db.select(db.func.count(StatusChange.id))) == 0
+
+
+def test_set_status_ships_with_release_notes_and_tells_the_voters(runner, make_idea, personas):
+    from forum.changelog.models import ChangelogEntry
+    from forum.ideas import services
+    from forum.notifications.models import OutboxMessage
+
+    idea = make_idea(author=personas["bob"])
+    services.cast_vote(idea, personas["anna"])
+    db.session.commit()
+    result = runner.invoke(args=["forum", "set-status", str(idea.id), "shipped", "--by",
+                                 "pam@example.com", "--release-notes", "In version 2.4."])
+    assert result.exit_code == 0 and "(2 notified)" in result.output
+    entry = db.session.scalar(db.select(ChangelogEntry))
+    assert entry.body == "In version 2.4." and [i.id for i in entry.ideas] == [idea.id]
+    assert sorted(db.session.scalars(db.select(OutboxMessage.to_address))) == [
+        "anna@example.com", "bob@example.com"]

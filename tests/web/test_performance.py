@@ -76,8 +76,9 @@ def test_list_pages_issue_the_same_queries_for_any_page_size(app, client, auth, 
         counts[per_page] = {path: _count(client, path) for path in LIST_PAGES
                             if signed_in or "beta" not in path}
     assert counts[3] == counts[20]
-    # BEGIN, boards, count, the page of ideas; signed in adds who I am and what I voted for.
-    assert max(counts[20].values()) == (6 if signed_in else 4)
+    # BEGIN, boards, tags, count, the page of ideas, their tags; signed in adds who I am, my
+    # unread notifications and what I voted for.
+    assert max(counts[20].values()) == (9 if signed_in else 6)
 
 
 def test_profile_lists_do_not_query_per_idea(client, auth, personas, make_idea):
@@ -138,7 +139,7 @@ def _vote_forms(html: str) -> list[tuple[str, str]]:
              re.search(r'name="next" value="([^"]*)"', f).group(1)) for f in forms]
 
 
-def test_cached_rows_carry_each_visitors_token_and_page(app, make_idea):
+def test_vote_forms_carry_each_visitors_token_and_page(app, make_idea):
     make_idea("Export to CSV")
     first, second = app.test_client(), app.test_client()
     for client, path in ((first, "/?sort=new"), (second, "/?sort=top")):
@@ -148,7 +149,7 @@ def test_cached_rows_carry_each_visitors_token_and_page(app, make_idea):
     assert _vote_forms(first.get("/?sort=new").text) != _vote_forms(second.get("/").text)
 
 
-def test_cached_rows_show_every_change(client, auth, personas, make_idea):
+def test_list_rows_show_every_change(client, auth, personas, make_idea):
     idea = make_idea("Export to CSV", "Monthly reports.", author=personas["anna"])
     assert "Export to CSV" in client.get("/").text
     services.edit_idea(idea, personas["anna"], title="Export to Excel", body="Quarterly too.")

@@ -1,6 +1,7 @@
-"""gunicorn settings for the forum (``gunicorn wsgi:app`` reads this file from the working
-directory). The benchmark serves its baselines with the same file, so ratios compare apps, not
-server settings. Override with command-line options, GUNICORN_CMD_ARGS or WEB_CONCURRENCY."""
+"""gunicorn settings of the benchmark: the forum and both baselines are served with this file
+(`gunicorn -c bench/gunicorn.conf.py wsgi:app`), so ratios compare apps, not server settings. A
+deployment can start from it. Override with command-line options, GUNICORN_CMD_ARGS or
+WEB_CONCURRENCY."""
 
 import os
 

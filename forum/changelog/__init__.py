@@ -1,0 +1,2 @@
+"""Release notes linked to shipped ideas, the public changelog, its Atom feed, and the
+post-ship satisfaction answers."""

@@ -1,0 +1,1 @@
+"""The staff dashboard: figures computed from the rows, charts drawn as inline SVG."""

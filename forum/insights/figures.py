@@ -1,0 +1,178 @@
+"""The dashboard's figures, computed from the rows for the boards in scope.
+
+Hidden ideas (moderated away) and merged duplicates are left out of idea counts, internal notes
+and hidden comments out of comment counts, so the figures describe what customers see. The
+caller chooses the boards: staff may look at every board, or only at the public ones when the
+figures are to be shared outside the team.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import Select, func, select
+
+from forum.db import utcnow
+from forum.extensions import db
+from forum.ideas.models import Comment, Idea, Status, StatusChange, Vote
+from forum.ideas.workflow import StatusKind
+
+WEEKS = 12
+
+
+@dataclass
+class Weekly:
+    starts: list[date]
+    ideas: list[int]
+    votes: list[int]
+    comments: list[int]
+
+
+@dataclass
+class Figures:
+    weekly: Weekly
+    by_status: list[tuple[Status, int]]
+    top_open: list[Idea]
+    median_hours_to_first_response: float | None
+    median_days_to_ship: float | None
+    shipped_this_month: int
+    total_ideas: int
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _ideas_in(board_ids: Sequence[int]) -> Select:
+    return select(Idea.id).where(Idea.board_id.in_(list(board_ids)), Idea.hidden_at.is_(None))
+
+
+def weekly(board_ids: Sequence[int], now: datetime, weeks: int = WEEKS) -> Weekly:
+    first = week_start(now.astimezone(UTC).date()) - timedelta(weeks=weeks - 1)
+    since = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
+    starts = [first + timedelta(weeks=i) for i in range(weeks)]
+    in_scope = _ideas_in(board_ids)
+
+    def bucket(times) -> list[int]:
+        counts = Counter(week_start(t.astimezone(UTC).date()) for t in times)
+        return [counts.get(s, 0) for s in starts]
+
+    idea_times = db.session.scalars(select(Idea.created_at).where(
+        Idea.id.in_(in_scope), Idea.merged_into_id.is_(None), Idea.created_at >= since))
+    vote_times = db.session.scalars(select(Vote.created_at).where(
+        Vote.idea_id.in_(in_scope), Vote.created_at >= since))
+    comment_times = db.session.scalars(select(Comment.created_at).where(
+        Comment.idea_id.in_(in_scope), Comment.is_internal.is_(False),
+        Comment.hidden_at.is_(None), Comment.created_at >= since))
+    return Weekly(starts=starts, ideas=bucket(idea_times), votes=bucket(vote_times),
+                  comments=bucket(comment_times))
+
+
+def status_over_time(board_ids: Sequence[int], now: datetime, weeks: int = WEEKS
+                     ) -> tuple[list[date], dict[StatusKind, list[int]]]:
+    """At the end of each week, how many ideas were in each kind of status, replayed from the
+    status history (an idea counts from the week it was posted, in the status it had then)."""
+    first = week_start(now.astimezone(UTC).date()) - timedelta(weeks=weeks - 1)
+    ends = [min(datetime.combine(first + timedelta(weeks=i + 1), datetime.min.time(),
+                                 tzinfo=UTC), now) for i in range(weeks)]
+    rows = db.session.execute(
+        select(Idea.id, Idea.created_at, Status.kind).join(Status, Status.id == Idea.status_id)
+        .where(Idea.id.in_(_ideas_in(board_ids)), Idea.merged_into_id.is_(None))).all()
+    to_status = db.aliased(Status)
+    from_status = db.aliased(Status)
+    history: dict[int, list[tuple[datetime, StatusKind | None, StatusKind]]] = {}
+    for idea_id, at, before, after in db.session.execute(
+            select(StatusChange.idea_id, StatusChange.created_at, from_status.kind,
+                   to_status.kind)
+            .join(to_status, to_status.id == StatusChange.to_status_id)
+            .outerjoin(from_status, from_status.id == StatusChange.from_status_id)
+            .where(StatusChange.idea_id.in_([r[0] for r in rows]))
+            .order_by(StatusChange.created_at, StatusChange.id)):
+        history.setdefault(idea_id, []).append((at, before, after))
+    series = {kind: [0] * weeks for kind in StatusKind}
+    for idea_id, created, current in rows:
+        changes = history.get(idea_id, [])
+        initial = (changes[0][1] or current) if changes else current
+        for i, end in enumerate(ends):
+            if created > end:
+                continue
+            kind = initial
+            for at, _before, after in changes:
+                if at > end:
+                    break
+                kind = after
+            series[kind][i] += 1
+    return [e.date() for e in ends], series
+
+
+def by_status(board_ids: Sequence[int]) -> list[tuple[Status, int]]:
+    counts = dict(db.session.execute(
+        select(Idea.status_id, func.count()).where(
+            Idea.id.in_(_ideas_in(board_ids)), Idea.merged_into_id.is_(None))
+        .group_by(Idea.status_id)).all())
+    statuses = db.session.scalars(select(Status).order_by(Status.position))
+    return [(s, counts.get(s.id, 0)) for s in statuses if not s.retired or counts.get(s.id)]
+
+
+def top_open(board_ids: Sequence[int], limit: int = 10) -> list[Idea]:
+    return list(db.session.scalars(
+        select(Idea).join(Status, Status.id == Idea.status_id)
+        .where(Idea.id.in_(_ideas_in(board_ids)), Idea.merged_into_id.is_(None),
+               Status.kind.in_([StatusKind.OPEN, StatusKind.ACTIVE]))
+        .order_by(Idea.vote_count.desc(), Idea.id.desc()).limit(limit)))
+
+
+def median_hours_to_first_response(board_ids: Sequence[int]) -> float | None:
+    """From posting to the first thing staff did (status, comment, triage, edit)."""
+    rows = db.session.execute(select(Idea.created_at, Idea.staff_acted_at).where(
+        Idea.id.in_(_ideas_in(board_ids)), Idea.staff_acted_at.is_not(None))).all()
+    hours = [max((acted - created).total_seconds(), 0) / 3600 for created, acted in rows]
+    return round(statistics.median(hours), 1) if hours else None
+
+
+def _ship_changes(board_ids: Sequence[int]) -> Select:
+    return (select(StatusChange.idea_id, StatusChange.created_at)
+            .join(Status, Status.id == StatusChange.to_status_id)
+            .where(Status.kind == StatusKind.COMPLETE,
+                   StatusChange.idea_id.in_(_ideas_in(board_ids))))
+
+
+def median_days_to_ship(board_ids: Sequence[int]) -> float | None:
+    """For ideas shipped now: days from posting to the first move into a 'complete' status."""
+    first_ship = dict(db.session.execute(
+        select(StatusChange.idea_id, func.min(StatusChange.created_at))
+        .join(Status, Status.id == StatusChange.to_status_id)
+        .where(Status.kind == StatusKind.COMPLETE,
+               StatusChange.idea_id.in_(_ideas_in(board_ids)))
+        .group_by(StatusChange.idea_id)).all())
+    shipped = db.session.execute(
+        select(Idea.id, Idea.created_at).join(Status, Status.id == Idea.status_id)
+        .where(Idea.id.in_(list(first_ship)), Status.kind == StatusKind.COMPLETE)).all()
+    days = []
+    for idea_id, created in shipped:
+        at = first_ship[idea_id]
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)  # func.min loses the column type
+        days.append(max((at - created).total_seconds(), 0) / 86400)
+    return round(statistics.median(days), 1) if days else None
+
+
+def shipped_this_month(board_ids: Sequence[int], now: datetime) -> int:
+    month = datetime(now.year, now.month, 1, tzinfo=UTC)
+    return len({idea_id for idea_id, at in db.session.execute(_ship_changes(board_ids))
+                if at >= month})
+
+
+def compute(board_ids: Sequence[int], now: datetime | None = None) -> Figures:
+    now = now or utcnow()
+    statuses = by_status(board_ids)
+    return Figures(
+        weekly=weekly(board_ids, now), by_status=statuses, top_open=top_open(board_ids),
+        median_hours_to_first_response=median_hours_to_first_response(board_ids),
+        median_days_to_ship=median_days_to_ship(board_ids),
+        shipped_this_month=shipped_this_month(board_ids, now),
+        total_ideas=sum(count for _s, count in statuses),
+    )

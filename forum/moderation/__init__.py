@@ -1,0 +1,1 @@
+"""Reports, the moderation queue, bans and the rate limits that keep Fred out."""

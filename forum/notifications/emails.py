@@ -1,0 +1,192 @@
+"""Emails: one folder of templates per message and one function that only returns its context.
+
+``templates/email/<name>/subject.txt``, ``body.txt`` and ``body.html`` are rendered at delivery
+time in the recipient's language. Notification emails carry an unsubscribe link and the
+``List-Unsubscribe`` / ``List-Unsubscribe-Post`` headers (RFC 8058).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from email.utils import format_datetime, formataddr, parseaddr
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from forum import tokens
+from forum.config import LOCALES
+from forum.db import utcnow
+from forum.extensions import db
+from forum.ideas.models import Comment, Idea, StatusChange
+from forum.notifications.models import Notification, OutboxMessage
+from forum.text import excerpt
+
+Context = Callable[[OutboxMessage], dict[str, Any]]
+CONTEXTS: dict[str, Context] = {}
+# Messages about ideas a person follows; each can be stopped with one click.
+NOTIFICATIONS = {"status_changed", "shipped", "comment", "merged", "digest"}
+SATISFACTION_MAX_AGE = 180 * 86400
+# Headers may run to 998 characters (RFC 5322): a long List-Unsubscribe URL must stay one
+# unencoded token, or mail clients cannot use it.
+POLICY = default_policy.clone(max_line_length=998)
+
+
+def email(name: str) -> Callable[[Context], Context]:
+    def register(function: Context) -> Context:
+        CONTEXTS[name] = function
+        return function
+
+    return register
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute URL under FORUM_BASE_URL, with or without a request."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/",
+                                       url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def idea_url(idea: Idea) -> str:
+    return external_url("ideas.show", idea_id=idea.id)
+
+
+def satisfaction_links(user_id: int, idea_id: int) -> dict[str, str]:
+    token = tokens.make("satisfaction", {"u": user_id, "i": idea_id})
+    return {answer: external_url("changelog.answer", token=token, answer=answer)
+            for answer in ("yes", "partly", "no")}
+
+
+def unsubscribe_url(user_id: int, idea_id: int | None) -> str:
+    token = tokens.make("unsubscribe", {"u": user_id, "i": idea_id})
+    return external_url("notifications.unsubscribe", token=token)
+
+
+# --- contexts -----------------------------------------------------------------------------
+
+
+def _change(message: OutboxMessage) -> StatusChange:
+    return db.session.get(StatusChange, message.params["status_change_id"])
+
+
+@email("status_changed")
+def status_changed(message: OutboxMessage) -> dict[str, Any]:
+    change = _change(message)
+    idea = db.session.get(Idea, message.idea_id)
+    return {"idea": idea, "change": change, "idea_url": idea_url(idea)}
+
+
+@email("shipped")
+def shipped(message: OutboxMessage) -> dict[str, Any]:
+    from forum.changelog import services as changelog
+
+    change = _change(message)
+    idea = db.session.get(Idea, message.idea_id)
+    entry = changelog.entry_for(idea)
+    return {
+        "idea": idea, "change": change, "idea_url": idea_url(idea), "entry": entry,
+        "entry_url": external_url("changelog.index") + f"#entry-{entry.id}" if entry else None,
+        "answers": satisfaction_links(message.user_id, idea.id),
+    }
+
+
+@email("comment")
+def comment(message: OutboxMessage) -> dict[str, Any]:
+    note = db.session.get(Comment, message.params["comment_id"])
+    idea = db.session.get(Idea, message.idea_id)
+    return {"idea": idea, "comment": note, "text": excerpt(note.body, 600),
+            "comment_url": idea_url(idea) + f"#comment-{note.id}", "idea_url": idea_url(idea)}
+
+
+@email("merged")
+def merged(message: OutboxMessage) -> dict[str, Any]:
+    canonical = db.session.get(Idea, message.idea_id)
+    merged_idea = db.session.get(Idea, message.params["merged_idea_id"])
+    return {"idea": canonical, "merged": merged_idea, "idea_url": idea_url(canonical)}
+
+
+@email("password_reset")
+def password_reset(message: OutboxMessage) -> dict[str, Any]:
+    from forum.accounts.services import RESET_MAX_AGE, reset_token
+
+    return {"reset_url": external_url("accounts.reset_password",
+                                      token=reset_token(message.user)),
+            "minutes": RESET_MAX_AGE // 60}
+
+
+@email("confirm_email")
+def confirm_email(message: OutboxMessage) -> dict[str, Any]:
+    from forum.accounts.services import CONFIRM_MAX_AGE, confirm_token
+
+    return {"confirm_url": external_url("accounts.confirm_email",
+                                        token=confirm_token(message.user)),
+            "days": CONFIRM_MAX_AGE // 86400}
+
+
+@email("digest")
+def digest(message: OutboxMessage) -> dict[str, Any]:
+    notices = db.session.scalars(
+        select(Notification).where(Notification.id.in_(message.params["notification_ids"]))
+        .order_by(Notification.idea_id, Notification.created_at)).all()
+    by_idea: dict[int, dict[str, Any]] = {}
+    for notice in notices:
+        entry = by_idea.setdefault(notice.idea_id, {"idea": notice.idea, "notices": [],
+                                                    "url": idea_url(notice.idea)})
+        entry["notices"].append(notice)
+    return {"ideas": list(by_idea.values()), "count": len(notices)}
+
+
+@email("test")
+def test(message: OutboxMessage) -> dict[str, Any]:
+    return {"by": message.params.get("by", ""), "sent_at": utcnow()}
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+
+def message_id(message: OutboxMessage) -> str:
+    """Stable for the row across attempts, unguessable across sites."""
+    domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
+    mac = hmac.new(current_app.secret_key.encode(), f"outbox-{message.id}".encode(),
+                   hashlib.sha256).hexdigest()[:16]
+    return f"<forum-{message.id}-{mac}@{domain}>"
+
+
+def render(message: OutboxMessage) -> EmailMessage:
+    config = current_app.config
+    user = message.user
+    locale = user.locale if user is not None and user.locale in LOCALES else None
+    with force_locale(locale or config["DEFAULT_LOCALE"]):
+        context = CONTEXTS[message.template](message)
+        context.update(site_name=config["SITE_NAME"], base_url=config["BASE_URL"],
+                       recipient=user, preferences_url=external_url("notifications.preferences"))
+        unsubscribe = None
+        if message.template in NOTIFICATIONS and user is not None:
+            scope = None if message.template == "digest" else message.idea_id
+            unsubscribe = unsubscribe_url(user.id, scope)
+        context["unsubscribe_url"] = unsubscribe
+        folder = f"email/{message.template}"
+        subject = " ".join(render_template(f"{folder}/subject.txt", **context).split())
+        text = render_template(f"{folder}/body.txt", **context)
+        html = render_template(f"{folder}/body.html", **context)
+    mail = EmailMessage(policy=POLICY)
+    mail["Subject"] = subject
+    mail["From"] = formataddr((config["SITE_NAME"], parseaddr(config["MAIL_FROM"])[1]))
+    mail["To"] = message.to_address
+    mail["Date"] = format_datetime(utcnow())
+    mail["Message-ID"] = message_id(message)
+    mail["Auto-Submitted"] = "auto-generated"
+    if unsubscribe:
+        mail["List-Unsubscribe"] = f"<{unsubscribe}>"
+        mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    # Quoted-printable keeps every line short and 7-bit, whatever the server supports.
+    mail.set_content(text, cte="quoted-printable")
+    mail.add_alternative(html, subtype="html", cte="quoted-printable")
+    return mail

@@ -1,0 +1,126 @@
+"""Search backend interface: plain documents in, ids and highlighted snippets out.
+
+Nothing here knows about Flask or the database models; the app converts its ideas to
+:class:`IdeaDocument` and calls a :class:`SearchBackend`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+SORTS: tuple[str, ...] = ("relevance", "top", "new")
+
+
+def _epoch() -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class IdeaDocument:
+    """What the search index knows of an idea."""
+
+    id: int
+    title: str
+    body: str                                  # Markdown source
+    comments: str = ""                         # concatenated public comment text
+    tags: tuple[str, ...] = ()
+    board: str = ""                            # board slug
+    status: str = ""                           # status slug
+    created_at: datetime = field(default_factory=_epoch)  # timezone-aware UTC
+    votes: int = 0
+    merged_into: int | None = None
+    language: str = "en"                       # "en" | "fr" | "it"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: int
+    score: float
+    title_html: str      # escaped title with query matches wrapped in <mark>
+    snippet_html: str    # escaped body excerpt with query matches wrapped in <mark>
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[SearchHit]
+    total: int
+
+
+def fingerprint(doc: IdeaDocument) -> str:
+    """A digest of everything the index stores about ``doc``.
+
+    The app computes it from the database and compares with :meth:`SearchBackend.stored_versions`
+    to find ideas missing from the index or indexed from an older version.
+    """
+    created = doc.created_at
+    if created.tzinfo is None:  # naive datetimes are UTC by convention
+        created = created.replace(tzinfo=UTC)
+    payload = [doc.id, doc.title, doc.body, doc.comments, sorted(doc.tags), doc.board,
+               doc.status, created.astimezone(UTC).isoformat(), doc.votes, doc.merged_into,
+               doc.language]
+    encoded = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return hashlib.blake2b(encoded, digest_size=16).hexdigest()
+
+
+class SearchBackend(ABC):
+    """Full-text search and duplicate suggestions over ideas."""
+
+    @abstractmethod
+    def index(self, docs: Iterable[IdeaDocument]) -> None:
+        """Add or replace ideas by id, in one batch."""
+
+    @abstractmethod
+    def remove(self, ids: Iterable[int]) -> None:
+        """Remove ideas by id; unknown ids are ignored."""
+
+    def refresh(self, ids: Collection[int],
+                load: Callable[[list[int]], list[IdeaDocument]]) -> None:
+        """Make the index hold what ``load`` returns for these ids now (the others removed).
+
+        Backends that can call ``load`` while holding their write lock: then two processes
+        refreshing the same idea cannot leave the older version in the index last.
+        """
+        wanted = sorted(set(ids))
+        docs = load(wanted)
+        self.index(docs)
+        self.remove(set(wanted) - {doc.id for doc in docs})
+
+    @abstractmethod
+    def search(self, query: str, *, boards: Collection[str] | None = None,
+               status: str | None = None, tag: str | None = None, sort: str = "relevance",
+               page: int = 1, per_page: int = 20) -> SearchPage:
+        """Ideas matching ``query`` (plain text: operators and quotes have no meaning).
+
+        Merged ideas are excluded; ``boards=None`` means all boards; ``sort`` is one of
+        :data:`SORTS`. Never raises on user input.
+        """
+
+    @abstractmethod
+    def similar(self, title: str, body: str = "", *, limit: int = 5,
+                boards: Collection[str] | None = None, exclude_ids: Collection[int] = (),
+                created_before: datetime | None = None) -> list[tuple[int, float]]:
+        """Ideas most likely to duplicate (title, body), best first, as (id, score).
+
+        Merged ideas are excluded; ``created_before`` keeps only ideas created earlier.
+        """
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Remove every idea."""
+
+    @abstractmethod
+    def count(self) -> int:
+        """Number of indexed ideas, merged ones included."""
+
+    @abstractmethod
+    def stored_versions(self) -> dict[int, str]:
+        """Id -> :func:`fingerprint` of the version that was indexed."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release files and caches; the backend is unusable afterwards."""

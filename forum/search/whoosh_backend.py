@@ -1,0 +1,478 @@
+"""Whoosh implementation of :class:`~forum.search.base.SearchBackend`.
+
+Schema notes:
+
+* Prose fields exist once per language (``title_en``, ``title_fr``, ``title_it``, and likewise
+  body and comments) because a Whoosh field has a single analyzer and stemming must follow the
+  idea's language. An idea fills only its own language's fields; a query is analysed for every
+  language and matched against the matching fields, so it needs no language of its own.
+* ``title``, ``body`` and the metadata are stored: titles and bodies for highlighting and for
+  rebuilding the in-memory duplicate ranker when another process changed the index.
+* Merged ideas stay in the index (their fingerprint must be checkable) but are masked out of
+  search and never become duplicate candidates.
+
+Concurrency: one writer at a time (a lock in this process, Whoosh's file lock across processes);
+one searcher per backend, reopened only when the index generation changed and used under a lock,
+because opening one costs tens of milliseconds and Whoosh searchers are not meant for concurrent
+use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+import threading
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh import query as q
+from whoosh import writing
+from whoosh.codec import base as whoosh_codec
+from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.highlight import ContextFragmenter, Formatter, WholeFragmenter, get_text, highlight
+from whoosh.searching import Searcher
+from whoosh.util import IDCHARS
+
+from forum.search.analysis import (
+    LANGUAGES,
+    guess_language,
+    normalize_language,
+    part_terms,
+    query_words,
+    text_analyzer,
+    word_terms,
+)
+from forum.search.base import SORTS, IdeaDocument, SearchBackend, SearchHit, SearchPage, fingerprint
+from forum.search.duplicates import DuplicateRanker, RankerWeights
+
+TITLE_BOOST = 3.0
+COMMENTS_BOOST = 0.5
+_PROSE_FIELDS = ("title", "body", "comments")
+_MAX_QUERY_WORDS = 32
+_MAX_PER_PAGE = 100
+# Unknown words at least this long get typo-tolerant alternatives (shorter ones match too much).
+_FUZZY_MIN_LENGTH = 4
+_WRITE_TIMEOUT_S = 30.0
+# Markdown syntax that only clutters a plain-text snippet: link targets, image/link brackets,
+# block markers at line start, emphasis and code marks. Underscores and hyphens are kept (they
+# belong to identifiers) and so is anything that looks like HTML: it is escaped, not interpreted.
+_MARKDOWN_NOISE = (
+    re.compile(r"\]\([^)\s]*\)"),
+    re.compile(r"!?\[|\]"),
+    re.compile(r"^[ \t]{0,3}(?:#{1,6}|>+|[-+*]|\d+[.)])[ \t]+", re.MULTILINE),
+    re.compile(r"`+|\*{1,3}|~~"),
+)
+_SNIPPET_CHARS = 240
+
+
+def _segment_id(cls: type, size: int = 16) -> str:
+    return "".join(secrets.choice(IDCHARS) for _ in range(size))
+
+
+# Whoosh names each new segment with the global ``random`` module. Anything that reseeds it (a
+# library, or Hypothesis, which seeds it for every example it runs) makes names repeat, and the
+# next commit then collides with an existing segment and leaves the index locked. Segment names
+# come from the operating system's randomness instead.
+whoosh_codec.Segment._random_id = classmethod(_segment_id)
+
+
+def build_schema() -> Schema:
+    fields: dict[str, Any] = {
+        "id": NUMERIC(int, bits=64, signed=True, unique=True, stored=True),
+        "title": STORED(),
+        "body": STORED(),
+        "tags": KEYWORD(commas=True, lowercase=True, stored=True),
+        "board": ID(stored=True),
+        "status": ID(stored=True),
+        "created": DATETIME(stored=True, sortable=True),
+        "votes": NUMERIC(int, bits=64, signed=True, sortable=True, stored=True),
+        "merged": BOOLEAN(stored=True),
+        "language": ID(stored=True),
+        "fingerprint": ID(stored=True),
+    }
+    boosts = {"title": TITLE_BOOST, "body": 1.0, "comments": COMMENTS_BOOST}
+    for lang in LANGUAGES:
+        for name in _PROSE_FIELDS:
+            fields[f"{name}_{lang}"] = TEXT(analyzer=text_analyzer(lang), phrase=False,
+                                            field_boost=boosts[name])
+    return Schema(**fields)
+
+
+class _MarkFormatter(Formatter):
+    """Escapes text and wraps matches in <mark>, so snippets can be inserted as HTML."""
+
+    between = " … "
+
+    def _text(self, text: str) -> str:
+        return _escape(text)
+
+    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
+        return f"<mark>{_escape(get_text(text, token, replace))}</mark>"
+
+
+def _escape(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&#x27;"))
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    """Whoosh stores naive datetimes; ours are UTC (naive input is taken as UTC already)."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+class WhooshBackend(SearchBackend):
+    """Search and duplicate suggestions backed by a Whoosh index in ``index_dir``."""
+
+    def __init__(self, index_dir: str | Path, *, weights: RankerWeights | None = None) -> None:
+        self._dir = Path(index_dir)
+        self._dir.mkdir(parents=True, exist_ok=True)
+        if whoosh_index.exists_in(str(self._dir)):
+            self._ix = whoosh_index.open_dir(str(self._dir))
+        else:
+            self._ix = whoosh_index.create_in(str(self._dir), build_schema())
+        self._write_lock = threading.Lock()
+        self._read_lock = threading.RLock()
+        self._searcher: Searcher = self._ix.searcher()
+        self._ranker = DuplicateRanker(weights)
+        self._ranker_lock = threading.Lock()
+        # The ranker mirrors the index as of this generation; None forces a sync on next use.
+        self._ranker_generation: int | None = None
+        self._ranker_versions: dict[int, str] = {}
+        if self._searcher.doc_count_all() == 0:
+            self._ranker_generation = self._ix.latest_generation()
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def index(self, docs: Iterable[IdeaDocument]) -> None:
+        batch = list(docs)
+        if not batch:
+            return
+
+        def write(writer: Any) -> None:
+            for doc in batch:
+                writer.update_document(**self._fields(doc))
+
+        def mirror() -> None:
+            self._ranker.upsert(batch)
+            self._ranker_versions.update((doc.id, fingerprint(doc)) for doc in batch)
+
+        self._commit(write, mirror)
+
+    def remove(self, ids: Iterable[int]) -> None:
+        doomed = list(dict.fromkeys(int(i) for i in ids))
+        if not doomed:
+            return
+
+        def write(writer: Any) -> None:
+            for idea_id in doomed:
+                writer.delete_by_term("id", idea_id)
+
+        def mirror() -> None:
+            self._ranker.remove(doomed)
+            for idea_id in doomed:
+                self._ranker_versions.pop(idea_id, None)
+
+        self._commit(write, mirror)
+
+    def refresh(self, ids: Collection[int],
+                load: Callable[[list[int]], list[IdeaDocument]]) -> None:
+        wanted = sorted({int(i) for i in ids})
+        if not wanted:
+            return
+        batch: list[IdeaDocument] = []
+        gone: list[int] = []
+
+        def write(writer: Any) -> None:
+            # Read while holding the index's write lock (a file lock, so across processes):
+            # whoever writes last has read last, and the index ends with the latest version.
+            batch.extend(load(wanted))
+            found = {doc.id for doc in batch}
+            gone.extend(i for i in wanted if i not in found)
+            for doc in batch:
+                writer.update_document(**self._fields(doc))
+            for idea_id in gone:
+                writer.delete_by_term("id", idea_id)
+
+        def mirror() -> None:
+            self._ranker.upsert(batch)
+            self._ranker_versions.update((doc.id, fingerprint(doc)) for doc in batch)
+            self._ranker.remove(gone)
+            for idea_id in gone:
+                self._ranker_versions.pop(idea_id, None)
+
+        self._commit(write, mirror)
+
+    def clear(self) -> None:
+        def mirror() -> None:
+            self._ranker.clear()
+            self._ranker_versions.clear()
+
+        self._commit(lambda writer: None, mirror, mergetype=writing.CLEAR)
+
+    def _commit(self, write: Callable[[Any], None], mirror: Callable[[], None],
+                mergetype: Any = None) -> None:
+        """Apply ``write`` in one Whoosh commit, then the same change to the duplicate ranker.
+
+        Both happen under the ranker lock, so similar() never sees the index ahead of the ranker.
+        """
+        with self._write_lock:
+            writer = self._ix.writer(timeout=_WRITE_TIMEOUT_S)
+            try:
+                write(writer)
+            except BaseException:
+                writer.cancel()
+                raise
+            with self._ranker_lock:
+                try:
+                    if mergetype is None:
+                        writer.commit()
+                    else:
+                        writer.commit(mergetype=mergetype)
+                except BaseException:
+                    # A failed commit keeps the index's write lock: release it, or every
+                    # later write in this process fails with LockError.
+                    with contextlib.suppress(Exception):
+                        writer.cancel()
+                    raise
+                mirror()
+                # The commit made generation ``writer.generation``. If the ranker mirrored the
+                # one this writer started from, it is in sync again; otherwise another process
+                # wrote in between and the next similar() resyncs from stored fingerprints.
+                in_step = self._ranker_generation == writer.generation - 1
+                self._ranker_generation = writer.generation if in_step else None
+
+    @staticmethod
+    def _fields(doc: IdeaDocument) -> dict[str, Any]:
+        lang = normalize_language(doc.language)
+        fields: dict[str, Any] = {
+            "id": doc.id,
+            "title": doc.title,
+            "body": doc.body,
+            "tags": ",".join(t.strip() for t in doc.tags if t.strip()),
+            "board": doc.board,
+            "status": doc.status,
+            "created": _naive_utc(doc.created_at),
+            "votes": doc.votes,
+            "merged": doc.merged_into is not None,
+            "language": lang,
+            "fingerprint": fingerprint(doc),
+            f"title_{lang}": doc.title,
+            f"body_{lang}": doc.body,
+        }
+        if doc.comments:
+            fields[f"comments_{lang}"] = doc.comments
+        return fields
+
+    # -- reading -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self) -> Iterator[Searcher]:
+        with self._read_lock:
+            if self._searcher.reader().generation() != self._ix.latest_generation():
+                # Not Searcher.refresh(): in whoosh-reloaded 2.7.5 it re-adds the old reader's
+                # segments, so deleted and replaced documents come back (and it fails on an
+                # empty index). Reopening costs tens of milliseconds, and only after a write.
+                self._searcher.close()
+                self._searcher = self._ix.searcher()
+            yield self._searcher
+
+    def count(self) -> int:
+        with self._reading() as searcher:
+            return searcher.doc_count()
+
+    def stored_versions(self) -> dict[int, str]:
+        with self._reading() as searcher:
+            return {int(f["id"]): f["fingerprint"] for f in searcher.all_stored_fields()}
+
+    def search(self, query: str, *, boards: Collection[str] | None = None,
+               status: str | None = None, tag: str | None = None, sort: str = "relevance",
+               page: int = 1, per_page: int = 20) -> SearchPage:
+        page = max(1, int(page))
+        per_page = min(max(1, int(per_page)), _MAX_PER_PAGE)
+        sort = sort if sort in SORTS else "relevance"
+        text_query = _text_query(query)
+        restriction = _filter_query(boards, status, tag)
+        if restriction is q.NullQuery:
+            return SearchPage(hits=[], total=0)
+        with self._reading() as searcher:
+            fuzzy = _FuzzyExpander(searcher)
+            words = text_query.words
+            results = None
+            # Every word must match somewhere; if that finds nothing, any word will do.
+            for combine in (q.And, q.Or):
+                built = text_query.build(combine, fuzzy)
+                results = searcher.search(built, limit=page * per_page, filter=restriction,
+                                          mask=q.Term("merged", True), **_sort_args(sort))
+                if not results.is_empty() or len(words) < 2:
+                    break
+            assert results is not None
+            hits = [self._hit(searcher, hit, text_query)
+                    for hit in results[(page - 1) * per_page:page * per_page]]
+            return SearchPage(hits=hits, total=len(results))
+
+    def _hit(self, searcher: Searcher, hit: Any, text_query: _TextQuery) -> SearchHit:
+        stored = hit.fields()
+        lang = stored.get("language", "en")
+        terms = text_query.terms_for(lang)
+        title = stored.get("title", "")
+        body = _plain_text(stored.get("body", ""))
+        analyzer = text_analyzer(lang)
+        title_html = highlight(title, terms, analyzer, WholeFragmenter(), _MarkFormatter(),
+                               top=1, minscore=0) if terms else ""
+        snippet_html = highlight(body, terms, analyzer,
+                                 ContextFragmenter(maxchars=_SNIPPET_CHARS, surround=60),
+                                 _MarkFormatter(), top=2) if terms else ""
+        if not snippet_html:
+            snippet_html = _escape(_shorten(body, _SNIPPET_CHARS))
+        # Sorted searches put the sort key in ``hit.score``; only relevance has a score.
+        score = float(hit.score) if isinstance(hit.score, (int, float)) else 0.0
+        return SearchHit(id=int(stored["id"]), score=score,
+                         title_html=title_html or _escape(title), snippet_html=snippet_html)
+
+    def similar(self, title: str, body: str = "", *, limit: int = 5,
+                boards: Collection[str] | None = None, exclude_ids: Collection[int] = (),
+                created_before: datetime | None = None,
+                language: str | None = None) -> list[tuple[int, float]]:
+        """See :meth:`SearchBackend.similar`; ``language`` is guessed from the text if omitted."""
+        self._sync_ranker()
+        return self._ranker.rank(title, body, limit=limit, language=language, boards=boards,
+                                 exclude_ids=exclude_ids, created_before=created_before)
+
+    def _sync_ranker(self) -> None:
+        """Bring the in-memory ranker up to date with the index (after another process wrote).
+
+        Compares fingerprints, so only new or changed ideas are analysed again.
+        """
+        with self._ranker_lock:
+            if self._ranker_generation == self._ix.latest_generation():
+                return
+            with self._reading() as searcher:
+                generation = searcher.reader().generation()
+                stored = {int(f["id"]): f for f in searcher.all_stored_fields()}
+            gone = [i for i in self._ranker_versions if i not in stored]
+            changed = [f for i, f in stored.items()
+                       if self._ranker_versions.get(i) != f["fingerprint"]]
+            self._ranker.remove(gone)
+            self._ranker.upsert(_document_from_stored(f) for f in changed)
+            for idea_id in gone:
+                del self._ranker_versions[idea_id]
+            self._ranker_versions.update((int(f["id"]), f["fingerprint"]) for f in changed)
+            self._ranker_generation = generation
+
+    def close(self) -> None:
+        with self._read_lock:
+            self._searcher.close()
+        self._ix.close()
+
+
+def _document_from_stored(fields: dict[str, Any]) -> IdeaDocument:
+    """Enough of an idea for the duplicate ranker (merged ideas only need to be dropped)."""
+    created = fields.get("created") or datetime(1970, 1, 1)
+    return IdeaDocument(id=int(fields["id"]), title=fields.get("title", ""),
+                        body=fields.get("body", ""), board=fields.get("board", ""),
+                        created_at=created.replace(tzinfo=UTC),
+                        merged_into=-1 if fields.get("merged") else None,
+                        language=fields.get("language", "en"))
+
+
+def _plain_text(markdown: str) -> str:
+    for pattern in _MARKDOWN_NOISE:
+        markdown = pattern.sub(" ", markdown)
+    return " ".join(markdown.split())
+
+
+def _shorten(text: str, length: int) -> str:
+    if len(text) <= length:
+        return text
+    return text[: length - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _sort_args(sort: str) -> dict[str, Any]:
+    if sort == "top":
+        return {"sortedby": ["votes", "created"], "reverse": True}
+    if sort == "new":
+        return {"sortedby": "created", "reverse": True}
+    return {}
+
+
+def _filter_query(boards: Collection[str] | None, status: str | None,
+                  tag: str | None) -> q.Query | None:
+    """Restriction by board/status/tag; ``q.NullQuery`` when it can match nothing."""
+    parts: list[q.Query] = []
+    if boards is not None:
+        if not boards:
+            return q.NullQuery
+        parts.append(q.Or([q.Term("board", b) for b in boards]))
+    if status:
+        parts.append(q.Term("status", status))
+    if tag:
+        parts.append(q.Term("tags", tag.strip().lower()))
+    return q.And(parts) if parts else None
+
+
+class _FuzzyExpander:
+    """Typo tolerance: edit-distance alternatives for words absent from the index."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self._reader = searcher.reader()
+
+    def known(self, field: str, term: str) -> bool:
+        return self._reader.doc_frequency(field, term) > 0
+
+    @staticmethod
+    def alternatives(field: str, term: str) -> q.Query:
+        # One edit for short words, two for long ones; the first letter is rarely mistyped and
+        # fixing it keeps the lexicon scan small.
+        distance = 1 if len(term) <= 6 else 2
+        return q.FuzzyTerm(field, term, boost=0.5, maxdist=distance, prefixlength=1)
+
+
+class _TextQuery:
+    """A user's query as plain words: no operators, so no input can be malformed."""
+
+    def __init__(self, text: str) -> None:
+        self.words = query_words(text)[:_MAX_QUERY_WORDS]
+        self._stop_language = guess_language(text)
+
+    def terms_for(self, language: str) -> set[str]:
+        return {term for word in self.words for term, _, _ in word_terms(word, language)}
+
+    def build(self, combine: type[q.CompoundQuery], fuzzy: _FuzzyExpander) -> q.Query:
+        clauses = [c for c in (self._word_clause(w, fuzzy) for w in self.words) if c is not None]
+        if not clauses:
+            # Nothing to look for (empty or only stop words): list everything, filtered/sorted.
+            return q.Every()
+        return combine(clauses)
+
+    def _word_clause(self, word: str, fuzzy: _FuzzyExpander) -> q.Query | None:
+        """Where ``word`` may match: any prose field of any language, or a tag."""
+        # A stop word of the query's own language is not required ("the", "de", "il").
+        if not word_terms(word, self._stop_language):
+            return None
+        alternatives: list[q.Query] = [q.Term("tags", word.lower())]
+        for lang in LANGUAGES:
+            # A compound ("dark-mode", "getUserName") matches through all of its parts, so
+            # "dark mode" and "dark-mode" find each other.
+            parts = list(dict.fromkeys(term for term, _, _ in part_terms(word, lang)))
+            if parts:
+                alternatives.append(q.And([self._term_anywhere(lang, p, fuzzy) for p in parts]))
+        return q.Or(alternatives)
+
+    @staticmethod
+    def _term_anywhere(lang: str, term: str, fuzzy: _FuzzyExpander) -> q.Query:
+        fields = [f"{name}_{lang}" for name in _PROSE_FIELDS]
+        exact: list[q.Query] = [q.Term(f, term) for f in fields]
+        if len(term) >= _FUZZY_MIN_LENGTH and not any(fuzzy.known(f, term) for f in fields):
+            exact.extend(fuzzy.alternatives(f, term) for f in fields[:2])
+        return q.Or(exact)
+
+
+def _text_query(text: str) -> _TextQuery:
+    return _TextQuery(text if isinstance(text, str) else "")

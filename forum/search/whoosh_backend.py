@@ -20,6 +20,7 @@ use.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import secrets
 import threading
@@ -33,6 +34,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as q
 from whoosh import writing
 from whoosh.codec import base as whoosh_codec
+from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.highlight import ContextFragmenter, Formatter, WholeFragmenter, get_text, highlight
 from whoosh.searching import Searcher
@@ -47,8 +49,18 @@ from forum.search.analysis import (
     text_analyzer,
     word_terms,
 )
-from forum.search.base import SORTS, IdeaDocument, SearchBackend, SearchHit, SearchPage, fingerprint
+from forum.search.base import (
+    SORTS,
+    IdeaDocument,
+    SearchBackend,
+    SearchHit,
+    SearchPage,
+    TopOrder,
+    fingerprint,
+)
 from forum.search.duplicates import DuplicateRanker, RankerWeights
+
+log = logging.getLogger(__name__)
 
 TITLE_BOOST = 3.0
 COMMENTS_BOOST = 0.5
@@ -81,16 +93,33 @@ def _segment_id(cls: type, size: int = 16) -> str:
 whoosh_codec.Segment._random_id = classmethod(_segment_id)
 
 
+def _cached_length_reader(self: Any, fieldname: str, column: Any) -> Any:
+    # Whoosh caches the length column of a field but not its absence, and asks for the file
+    # again for every posting of a field the segment has no lengths for (the languages an
+    # idea is not written in): a fifth of a reindex went to those stat() calls. A written
+    # segment never changes, so its absence can be cached too.
+    try:
+        return self._readers[fieldname]
+    except KeyError:
+        reader = (self.column_reader(fieldname, column) if self.has_column(fieldname)
+                  else None)
+        self._readers[fieldname] = reader
+        return reader
+
+
+W3PerDocReader._cached_reader = _cached_length_reader
+
+
 def build_schema() -> Schema:
     fields: dict[str, Any] = {
-        "id": NUMERIC(int, bits=64, signed=True, unique=True, stored=True),
+        # A column too: "top" order reads the ids of every match without loading stored fields.
+        "id": NUMERIC(int, bits=64, signed=True, unique=True, stored=True, sortable=True),
         "title": STORED(),
         "body": STORED(),
         "tags": KEYWORD(commas=True, lowercase=True, stored=True),
         "board": ID(stored=True),
         "status": ID(stored=True),
         "created": DATETIME(stored=True, sortable=True),
-        "votes": NUMERIC(int, bits=64, signed=True, sortable=True, stored=True),
         "merged": BOOLEAN(stored=True),
         "language": ID(stored=True),
         "fingerprint": ID(stored=True),
@@ -133,9 +162,18 @@ class WhooshBackend(SearchBackend):
     def __init__(self, index_dir: str | Path, *, weights: RankerWeights | None = None) -> None:
         self._dir = Path(index_dir)
         self._dir.mkdir(parents=True, exist_ok=True)
+        self._ix = None
         if whoosh_index.exists_in(str(self._dir)):
             self._ix = whoosh_index.open_dir(str(self._dir))
-        else:
+            if not _same_schema(self._ix.schema, build_schema()):
+                # An index of an older schema cannot answer this version's queries; an empty one
+                # can, and `flask forum check` then lists every idea as missing until
+                # `flask forum reindex` fills it (the index is derived: nothing is lost).
+                log.warning("Search index in %s has an older schema: starting it afresh; "
+                            "run `flask forum reindex`.", self._dir)
+                self._ix.close()
+                self._ix = None
+        if self._ix is None:
             self._ix = whoosh_index.create_in(str(self._dir), build_schema())
         self._write_lock = threading.Lock()
         self._read_lock = threading.RLock()
@@ -209,6 +247,26 @@ class WhooshBackend(SearchBackend):
 
         self._commit(write, mirror)
 
+    def rebuild(self, batches: Iterable[list[IdeaDocument]]) -> None:
+        """One writer and one commit for the whole index: committing each batch would write a
+        segment per batch and merge them again and again (most of a reindex's time)."""
+        written: list[IdeaDocument] = []
+
+        def write(writer: Any) -> None:
+            for batch in batches:
+                for doc in batch:
+                    # The index starts empty (CLEAR below): nothing to replace, no lookups.
+                    writer.add_document(**self._fields(doc))
+                written.extend(batch)
+
+        def mirror() -> None:
+            self._ranker.clear()
+            self._ranker_versions.clear()
+            self._ranker.upsert(written)
+            self._ranker_versions.update((doc.id, fingerprint(doc)) for doc in written)
+
+        self._commit(write, mirror, mergetype=writing.CLEAR)
+
     def clear(self) -> None:
         def mirror() -> None:
             self._ranker.clear()
@@ -259,7 +317,6 @@ class WhooshBackend(SearchBackend):
             "board": doc.board,
             "status": doc.status,
             "created": _naive_utc(doc.created_at),
-            "votes": doc.votes,
             "merged": doc.merged_into is not None,
             "language": lang,
             "fingerprint": fingerprint(doc),
@@ -293,10 +350,13 @@ class WhooshBackend(SearchBackend):
 
     def search(self, query: str, *, boards: Collection[str] | None = None,
                status: str | None = None, tag: str | None = None, sort: str = "relevance",
-               page: int = 1, per_page: int = 20) -> SearchPage:
+               page: int = 1, per_page: int = 20,
+               top_order: TopOrder | None = None) -> SearchPage:
         page = max(1, int(page))
         per_page = min(max(1, int(per_page)), _MAX_PER_PAGE)
         sort = sort if sort in SORTS else "relevance"
+        if sort == "top" and top_order is None:
+            sort = "new"
         text_query = _text_query(query)
         restriction = _filter_query(boards, status, tag)
         if restriction is q.NullQuery:
@@ -305,20 +365,31 @@ class WhooshBackend(SearchBackend):
             fuzzy = _FuzzyExpander(searcher)
             words = text_query.words
             results = None
+            # "top": every match, then the database's order; the others: Whoosh's own order.
+            limit = None if sort == "top" else page * per_page
             # Every word must match somewhere; if that finds nothing, any word will do.
             for combine in (q.And, q.Or):
                 built = text_query.build(combine, fuzzy)
-                results = searcher.search(built, limit=page * per_page, filter=restriction,
+                results = searcher.search(built, limit=limit, filter=restriction,
                                           mask=q.Term("merged", True), **_sort_args(sort))
                 if not results.is_empty() or len(words) < 2:
                     break
             assert results is not None
-            hits = [self._hit(searcher, hit, text_query)
-                    for hit in results[(page - 1) * per_page:page * per_page]]
+            start, end = (page - 1) * per_page, page * per_page
+            if sort == "top":
+                ids = searcher.reader().column_reader("id")
+                docnums = {int(ids[docnum]): docnum for docnum in results.docs()}
+                assert top_order is not None
+                shown = top_order(list(docnums), end)[start:end]
+                hits = [self._hit(searcher, searcher.stored_fields(docnums[i]), 0.0, text_query)
+                        for i in shown]
+            else:
+                hits = [self._hit(searcher, hit.fields(), hit.score, text_query)
+                        for hit in results[start:end]]
             return SearchPage(hits=hits, total=len(results))
 
-    def _hit(self, searcher: Searcher, hit: Any, text_query: _TextQuery) -> SearchHit:
-        stored = hit.fields()
+    def _hit(self, searcher: Searcher, stored: dict[str, Any], score: Any,
+             text_query: _TextQuery) -> SearchHit:
         lang = stored.get("language", "en")
         terms = text_query.terms_for(lang)
         title = stored.get("title", "")
@@ -332,8 +403,8 @@ class WhooshBackend(SearchBackend):
         if not snippet_html:
             snippet_html = _escape(_shorten(body, _SNIPPET_CHARS))
         # Sorted searches put the sort key in ``hit.score``; only relevance has a score.
-        score = float(hit.score) if isinstance(hit.score, (int, float)) else 0.0
-        return SearchHit(id=int(stored["id"]), score=score,
+        return SearchHit(id=int(stored["id"]),
+                         score=float(score) if isinstance(score, (int, float)) else 0.0,
                          title_html=title_html or _escape(title), snippet_html=snippet_html)
 
     def similar(self, title: str, body: str = "", *, limit: int = 5,
@@ -372,6 +443,12 @@ class WhooshBackend(SearchBackend):
         self._ix.close()
 
 
+def _same_schema(found: Schema, wanted: Schema) -> bool:
+    return found.names() == wanted.names() and all(
+        (found[name].column_type is None) == (wanted[name].column_type is None)
+        for name in wanted.names())
+
+
 def _document_from_stored(fields: dict[str, Any]) -> IdeaDocument:
     """Enough of an idea for the duplicate ranker (merged ideas only need to be dropped)."""
     created = fields.get("created") or datetime(1970, 1, 1)
@@ -395,8 +472,6 @@ def _shorten(text: str, length: int) -> str:
 
 
 def _sort_args(sort: str) -> dict[str, Any]:
-    if sort == "top":
-        return {"sortedby": ["votes", "created"], "reverse": True}
     if sort == "new":
         return {"sortedby": "created", "reverse": True}
     return {}

@@ -111,7 +111,8 @@ def test_check_reports_missing_stale_and_extra_entries_and_fix_repairs(runner, m
     missing, stale = make_idea("Missing from the index"), make_idea("Stale in the index")
     backend = service.backend()
     backend.remove([missing.id])
-    backend.index([replace(document(stale), votes=99), replace(document(missing), id=4242)])
+    backend.index([replace(document(stale), title="An older title"),
+                   replace(document(missing), id=4242)])
     result = runner.invoke(args=["forum", "check"])
     assert result.exit_code == 1
     assert f"idea {missing.id}: missing from the search index" in result.output
@@ -158,3 +159,25 @@ def test_an_unknown_backend_is_refused_with_a_clear_message(tmp_path):
         assert whoosh.count() == 0
     finally:
         whoosh.close()
+
+
+def test_votes_write_nothing_to_the_index_and_top_follows_the_database(make_idea, personas,
+                                                                      no_drift):
+    older, newer = make_idea("Calendar sync with Outlook"), make_idea("Calendar sync with Google")
+    index = service.backend()._ix
+    generation = index.latest_generation()
+    for voter in ("bob", "pam"):
+        ideas.cast_vote(newer, personas[voter])
+        db.session.commit()
+    assert index.latest_generation() == generation
+
+    def top() -> list[int]:
+        return [r.idea.id for r in service.search_ideas("calendar", None, sort="top").items]
+
+    assert top() == [newer.id, older.id]
+    for voter in ("bob", "pam"):
+        ideas.withdraw_vote(newer, personas[voter])
+        ideas.cast_vote(older, personas[voter])
+        db.session.commit()
+    assert top() == [older.id, newer.id]
+    assert index.latest_generation() == generation

@@ -37,6 +37,7 @@ from whoosh.codec import base as whoosh_codec
 from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.highlight import ContextFragmenter, Formatter, WholeFragmenter, get_text, highlight
+from whoosh.idsets import BitSet
 from whoosh.searching import Searcher
 from whoosh.util import IDCHARS
 
@@ -70,6 +71,9 @@ _MAX_PER_PAGE = 100
 # Unknown words at least this long get typo-tolerant alternatives (shorter ones match too much).
 _FUZZY_MIN_LENGTH = 4
 _WRITE_TIMEOUT_S = 30.0
+# Filters (board, status, tag combinations) whose documents are kept per searcher.
+_MAX_DOC_SETS = 256
+_MERGED = q.Term("merged", True)
 # Markdown syntax that only clutters a plain-text snippet: link targets, image/link brackets,
 # block markers at line start, emphasis and code marks. Underscores and hyphens are kept (they
 # belong to identifiers) and so is anything that looks like HTML: it is escaped, not interpreted.
@@ -178,6 +182,7 @@ class WhooshBackend(SearchBackend):
         self._write_lock = threading.Lock()
         self._read_lock = threading.RLock()
         self._searcher: Searcher = self._ix.searcher()
+        self._doc_sets: dict[str, BitSet] = {}
         self._ranker = DuplicateRanker(weights)
         self._ranker_lock = threading.Lock()
         # The ranker mirrors the index as of this generation; None forces a sync on next use.
@@ -338,7 +343,23 @@ class WhooshBackend(SearchBackend):
                 # empty index). Reopening costs tens of milliseconds, and only after a write.
                 self._searcher.close()
                 self._searcher = self._ix.searcher()
+                self._doc_sets.clear()
             yield self._searcher
+
+    def _doc_set(self, searcher: Searcher, restriction: q.Query | None) -> BitSet | None:
+        """The documents a filter or mask allows, computed once per searcher: a search of
+        "dark mode" on the boards a visitor may see used to spend a third of its time listing
+        those boards' 100,000 documents again. Call inside ``_reading``."""
+        if restriction is None:
+            return None
+        key = repr(restriction)
+        found = self._doc_sets.get(key)
+        if found is None:
+            if len(self._doc_sets) >= _MAX_DOC_SETS:
+                self._doc_sets.clear()
+            found = self._doc_sets[key] = BitSet(searcher.docs_for_query(restriction),
+                                                 size=searcher.doc_count_all())
+        return found
 
     def count(self) -> int:
         with self._reading() as searcher:
@@ -370,8 +391,10 @@ class WhooshBackend(SearchBackend):
             # Every word must match somewhere; if that finds nothing, any word will do.
             for combine in (q.And, q.Or):
                 built = text_query.build(combine, fuzzy)
-                results = searcher.search(built, limit=limit, filter=restriction,
-                                          mask=q.Term("merged", True), **_sort_args(sort))
+                results = searcher.search(built, limit=limit,
+                                          filter=self._doc_set(searcher, restriction),
+                                          mask=self._doc_set(searcher, _MERGED),
+                                          **_sort_args(sort))
                 if not results.is_empty() or len(words) < 2:
                     break
             assert results is not None

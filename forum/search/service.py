@@ -120,7 +120,8 @@ def most_voted_first(ids: list[int], needed: int) -> list[int]:
     """The first ``needed`` of these ideas by votes, as the lists order them ("top")."""
     if not ids or needed <= 0:
         return []
-    order = (Idea.vote_count.desc(), Idea.created_at.desc(), Idea.id.desc())
+    # The lists' "top" order, which reads the index ix_ideas_list_top in order.
+    order = (Idea.vote_count.desc(), Idea.id.desc())
     if len(ids) <= _TOP_IN_LIST:
         return list(db.session.scalars(
             select(Idea.id).where(Idea.id.in_(ids)).order_by(*order).limit(needed)))

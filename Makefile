@@ -40,7 +40,7 @@ forum/translations/%/LC_MESSAGES/messages.mo: forum/translations/%/LC_MESSAGES/m
 translations: install ## extract messages and update the fr/it catalogues (then translate the new ones)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 	  --project=forum -o forum/translations/messages.pot forum templates templates/_partials >/dev/null
-	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --no-location \
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --width 100 \
 	  -i forum/translations/messages.pot -d forum/translations >/dev/null
 
 run: install ## migrate, load the demo data on first start, serve on http://127.0.0.1:5000 and deliver mail
@@ -87,16 +87,18 @@ $(AXE_DIR)/axe.min.js:
 	rm -rf "$$tmp"
 
 
-# The test tooling starts its own throwaway cluster from these (tests/databases.py).
-PG_SERVER_FOUND := { command -v initdb && command -v pg_ctl && command -v postgres; } >/dev/null 2>&1 \
-	|| ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1
+# The test tooling starts its own throwaway cluster from these (tests/databases.py); the search
+# migration creates the pg_trgm extension, which Debian ships in postgresql-contrib.
+PG_SERVER_FOUND := { { command -v initdb && command -v pg_ctl && command -v postgres; } >/dev/null 2>&1 \
+	|| ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; } \
+	&& ls /usr/share/postgresql/*/extension/pg_trgm.control "$$(pg_config --sharedir 2>/dev/null)"/extension/pg_trgm.control 2>/dev/null | grep -q .
 
-postgres-deps: ## install Debian's PostgreSQL server for the PostgreSQL test run (as root)
+postgres-deps: ## install Debian's PostgreSQL server and contrib (pg_trgm) for the PostgreSQL test run (as root)
 	@if ! ($(PG_SERVER_FOUND)); then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing postgresql with apt-get…"; \
-	    ($(APT_GET) install -y -qq postgresql >/dev/null 2>&1 || \
-	     ($(APT_GET) update -qq && $(APT_GET) install -y -qq postgresql >/dev/null)); \
+	    echo "Installing postgresql and postgresql-contrib with apt-get…"; \
+	    ($(APT_GET) install -y -qq postgresql postgresql-contrib >/dev/null 2>&1 || \
+	     ($(APT_GET) update -qq && $(APT_GET) install -y -qq postgresql postgresql-contrib >/dev/null)); \
 	  else echo "no PostgreSQL server and we are not root: the PostgreSQL run will skip" >&2; fi; \
 	fi
 

@@ -1,6 +1,13 @@
 """How well the product finds duplicates, on real human-labelled duplicate reports.
 
     python -m bench.duplicates --data ../shared/data/duplicates/hive-bugs.jsonl [--json]
+        [--postgres | --database-url URL] [--backend whoosh|postgres]
+
+By default the instance is a temporary SQLite file (so the Whoosh backend). ``--postgres``
+starts a throwaway PostgreSQL cluster as the test suite does (tests/databases.py; needs the
+server binaries, ``make postgres-deps``) and ``--database-url`` uses an empty database you
+provide; either way the search backend is the one the database selects (``postgres``) unless
+``--backend`` says otherwise.
 
 Loads the file (format: ``../shared/data/duplicates/README.md``) into a fresh temporary instance
 through the product's own code: migrations, ``submit_idea`` for every report (dated as the
@@ -23,7 +30,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -72,7 +80,8 @@ def _percentile(values: Sequence[float], pct: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
 
 
-def run(data: Path) -> dict[str, float | int]:
+def run(data: Path, database_url: str | None = None,
+        backend: str | None = None) -> dict[str, float | int | str]:
     from flask_migrate import upgrade
     from sqlalchemy import select
 
@@ -86,7 +95,9 @@ def run(data: Path) -> dict[str, float | int]:
 
     reports = load_reports(data)
     with tempfile.TemporaryDirectory(prefix="forum-dup-bench-") as folder:
-        app = create_app({"INSTANCE_PATH": folder, "DATABASE_URL": f"sqlite:///{folder}/forum.db",
+        app = create_app({"INSTANCE_PATH": folder,
+                          "DATABASE_URL": database_url or f"sqlite:///{folder}/forum.db",
+                          "SEARCH_BACKEND": backend,
                           "SECRET_KEY": "benchmark", "SERVER_NAME": "bench.invalid",
                           "PASSWORD_HASH_METHOD": "scrypt:1024:8:1"})
         with app.app_context():
@@ -139,8 +150,11 @@ def run(data: Path) -> dict[str, float | int]:
             db.session.remove()
             db.engine.dispose()
     n = max(len(queries), 1)
-    result: dict[str, float | int] = {f"recall@{k}": round(hits[k] / n, 4) for k in CUTOFFS}
+    result: dict[str, float | int | str] = {f"recall@{k}": round(hits[k] / n, 4)
+                                            for k in CUTOFFS}
     result.update({
+        "database": "postgresql" if (database_url or "").startswith("postgresql") else "sqlite",
+        "backend": app.config["SEARCH_BACKEND"],
         "mrr": round(reciprocal / n, 4),
         "queries": len(queries),
         "p50_ms": round(_percentile(latencies, 50), 2),
@@ -173,15 +187,45 @@ def _queries(reports: Sequence[Report], idea_of: dict[int, int],
     return queries
 
 
+@contextmanager
+def _throwaway_postgres() -> Iterator[str]:
+    """A database in a new cluster, as the PostgreSQL test run makes one."""
+    import psycopg
+
+    from tests.databases import Cluster, Unavailable, server_bindir
+
+    bindir = server_bindir()
+    if bindir is None:
+        raise Unavailable("no PostgreSQL server binaries: run `make postgres-deps` as root")
+    cluster = Cluster(bindir)
+    try:
+        with psycopg.connect(cluster.url.replace("+psycopg", ""), autocommit=True) as admin:
+            admin.execute("CREATE DATABASE forum_bench")
+        yield cluster.url.rsplit("/", 1)[0] + "/forum_bench"
+    finally:
+        cluster.stop()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="JSON lines of reports")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--database-url", help="an empty database to load (default: SQLite)")
+    where.add_argument("--postgres", action="store_true",
+                       help="load into a throwaway PostgreSQL cluster, removed afterwards")
+    parser.add_argument("--backend", choices=("whoosh", "postgres"),
+                        help="search backend (default: the one the database selects)")
     args = parser.parse_args(argv)
-    result = run(args.data)
+    if args.postgres:
+        with _throwaway_postgres() as url:
+            result = run(args.data, url, args.backend)
+    else:
+        result = run(args.data, args.database_url, args.backend)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
+        print(f"{result['database']} database, {result['backend']} search backend")
         print(f"{result['reports']} reports ({result['skipped']} refused by the product), "
               f"{result['indexed']} indexed, loaded in {result['load_seconds']} s")
         print(f"R@1 {result['recall@1']:.3f}  R@5 {result['recall@5']:.3f}  "

@@ -66,7 +66,7 @@ def register_extensions(app: Flask) -> None:
         from forum.errors import wants_json
 
         if wants_json():
-            abort(401, "Sign in first.")
+            abort(401, gettext("Please sign in to do that."))
         flash(gettext("Please sign in to do that."), "info")
         return redirect(url_for("accounts.sign_in", next=request.full_path.rstrip("?")
                                 if request.method == "GET" else None))
@@ -97,12 +97,14 @@ def register_i18n(app: Flask) -> None:
 
 
 def register_receivers(app: Flask) -> None:
-    """Modules that react to forum.signals (notifications, changelog)."""
+    """Modules that react to forum.signals (notifications, changelog, webhooks)."""
     from forum.changelog import services as changelog
     from forum.notifications import receivers as notifications
+    from forum.webhooks import receivers as webhooks
 
     notifications.connect()
     changelog.connect()
+    webhooks.connect()
 
 
 def register_search(app: Flask) -> None:
@@ -134,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
     from forum.notifications.views import bp as notifications
     from forum.search.views import bp as search
     from forum.triage.views import bp as triage
+    from forum.webhooks.views import bp as webhooks
 
     app.register_blueprint(ideas)
     app.register_blueprint(accounts)
@@ -145,6 +148,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(triage)
     app.register_blueprint(moderation)
     app.register_blueprint(insights)
+    app.register_blueprint(webhooks)
 
 
 def register_api(app: Flask) -> None:

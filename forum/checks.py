@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from forum.extensions import db
 from forum.ideas import ranking
 from forum.ideas.models import Comment, Idea, Vote
+from forum.ideas.services import readable_comment
 from forum.search import indexing
 
 TRENDING_TOLERANCE = 1e-6
@@ -52,7 +53,7 @@ def _vote_counts(fix: bool) -> list[str]:
 def _comment_counts(fix: bool) -> list[str]:
     truth = dict(db.session.execute(
         select(Comment.idea_id, func.count())
-        .where(Comment.is_internal.is_(False)).group_by(Comment.idea_id)
+        .where(readable_comment()).group_by(Comment.idea_id)
     ).all())
     problems = []
     for idea in db.session.scalars(select(Idea)):

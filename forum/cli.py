@@ -204,24 +204,27 @@ def set_status(idea_id: int, status: str, note: str, by_email: str | None,
               help="Seconds between polls of the outbox (default MAIL_DELIVER_INTERVAL).")
 @with_appcontext
 def deliver(once: bool, interval: float | None) -> None:
-    """Deliver the mail outbox (and queue daily digests when due), with retries."""
+    """Deliver the mail outbox (and queue daily digests when due) and the webhook deliveries,
+    with retries."""
     from flask import current_app
 
     from forum.notifications import delivery, senders
+    from forum.webhooks import delivery as webhooks
 
     try:
         sender = senders.from_url(current_app.config["MAIL_URL"])
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     if not once:
-        click.echo(f"Delivering mail through {sender.description}; Ctrl+C to stop.")
+        click.echo(f"Delivering mail through {sender.description} and webhooks; "
+                   "Ctrl+C to stop.")
     try:
         report = delivery.run(sender, once=once,
                               interval=interval or current_app.config["MAIL_DELIVER_INTERVAL"],
-                              echo=click.echo)
+                              echo=click.echo, others=[webhooks.deliver_due])
     except KeyboardInterrupt:
         return
-    if once and not report.attempted:
+    if once and not report.attempted and not report.others_attempted:
         click.echo("Nothing to deliver.")
     if once and (report.failed or report.uncertain):
         sys.exit(1)

@@ -12,10 +12,13 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import pytz
+
 DEFAULTS: dict[str, Any] = {
     "SITE_NAME": "Feedback",
     "BASE_URL": "http://127.0.0.1:5000",
     "DEFAULT_LOCALE": "en",
+    "TIME_ZONE": "UTC",  # the site's zone: dates on pages and in emails are written in it
     "MAIL_FROM": "feedback@localhost",
     "MAIL_URL": None,  # None: a file outbox in instance/mail
     "DATABASE_URL": None,  # None: SQLite file in instance/
@@ -30,6 +33,13 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_RETRY_BASE_SECONDS": 30,     # first back-off; doubles each attempt
     "MAIL_RETRY_MAX_SECONDS": 6 * 3600,
     "MAIL_MAX_ATTEMPTS": 12,           # about a day and a half of retries, then "failed"
+    # Webhooks (see forum.webhooks.delivery); delivered by the same `flask forum deliver`.
+    "WEBHOOK_TIMEOUT_SECONDS": 10,     # connect + answer; a slower receiver counts as a failure
+    "WEBHOOK_LEASE_SECONDS": 60,       # longer than any attempt can last (timeout + margin)
+    "WEBHOOK_RETRY_BASE_SECONDS": 30,  # first back-off; doubles each attempt
+    "WEBHOOK_RETRY_MAX_SECONDS": 6 * 3600,
+    "WEBHOOK_MAX_ATTEMPTS": 10,        # about a day of retries, then "failed" (redeliverable)
+    "WEBHOOK_TOLERANCE_SECONDS": 300,  # incoming hooks: how old a signed request may be
     "DIGEST_HOUR": 8,                  # UTC hour at which daily digests go out
     "PASSWORD_RESET_INTERVAL": 60,     # at most one reset email per person per this many seconds
     "PASSWORD_RESET_RATE_LIMIT": "10 per hour",  # per client address, on the request form
@@ -114,6 +124,10 @@ def _derive(app) -> None:
     if cfg["DEFAULT_LOCALE"] not in LOCALES:
         raise RuntimeError(f"FORUM_DEFAULT_LOCALE must be one of {', '.join(LOCALES)}")
     cfg["BABEL_DEFAULT_LOCALE"] = cfg["DEFAULT_LOCALE"]
+    if cfg["TIME_ZONE"] not in pytz.all_timezones_set:
+        raise RuntimeError(f"FORUM_TIME_ZONE {cfg['TIME_ZONE']!r} is not a time zone name "
+                           "such as Europe/Paris")
+    cfg["BABEL_DEFAULT_TIMEZONE"] = cfg["TIME_ZONE"]
     cfg["SECRET_KEY"] = cfg["SECRET_KEY"] or _instance_secret(app, instance)
     cfg["SESSION_COOKIE_SECURE"] = cfg["BASE_URL"].startswith("https://")
     cfg["REMEMBER_COOKIE_SECURE"] = cfg["SESSION_COOKIE_SECURE"]

@@ -6,8 +6,10 @@ error shape of CONTRACT.md (``{"error", "message", "fields"?}``).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask, jsonify, render_template, request
-from flask_babel import gettext
+from flask_babel import format_timedelta, gettext, ngettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -51,8 +53,9 @@ class Conflict(DomainError):
 
 
 def wants_json() -> bool:
-    """API paths always answer JSON; elsewhere follow the Accept header."""
-    if request.path.startswith("/api/"):
+    """API and incoming-webhook paths always answer JSON; elsewhere follow the Accept
+    header."""
+    if request.path.startswith(("/api/", "/hooks/")):
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
@@ -81,6 +84,16 @@ _HTTP_CODES = {
 }
 
 
+def _limit_in_words(error: HTTPException) -> str:
+    """Flask-Limiter says "10 per 1 hour" in English; the reader gets it in their language."""
+    item = getattr(getattr(error, "limit", None), "limit", None)
+    if item is None:
+        return str(error.description)
+    return ngettext("%(num)d attempt per %(period)s", "%(num)d attempts per %(period)s",
+                    item.amount, period=format_timedelta(timedelta(seconds=item.get_expiry()),
+                                                         threshold=1))
+
+
 def register_error_handlers(app: Flask) -> None:
     """HTML pages for people, the JSON error shape for API clients."""
 
@@ -100,7 +113,7 @@ def register_error_handlers(app: Flask) -> None:
         if status == 429:
             error.description = gettext(
                 "Too many attempts from your connection. Please wait a while and try again "
-                "(limit: %(limit)s).", limit=error.description)
+                "(limit: %(limit)s).", limit=_limit_in_words(error))
         if wants_json():
             response = jsonify(error_body(code, error.description or error.name))
             response.status_code = status
@@ -128,6 +141,6 @@ def register_error_handlers(app: Flask) -> None:
 
         db.session.rollback()
         if wants_json():
-            message = "Something went wrong on our side. Please try again in a moment."
+            message = gettext("Something went wrong on our side. Please try again in a moment.")
             return jsonify(error_body("server_error", message)), 500
         return render_template("errors/error.html", status=500, message=None), 500

@@ -20,12 +20,21 @@ bp = Blueprint("i18n", __name__)
 def select_locale() -> str:
     if not has_request_context():  # CLI commands and workers: the site's language
         return current_app.config["DEFAULT_LOCALE"]
+    if speaks_english_only():
+        return "en"
     if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
         return current_user.locale
     cookie = request.cookies.get(COOKIE)
     if cookie in LOCALES:
         return cookie
     return request.accept_languages.best_match(LOCALES) or current_app.config["DEFAULT_LOCALE"]
+
+
+def speaks_english_only() -> bool:
+    """The JSON API answers in English whatever the caller's language: its messages sit next
+    to pydantic's field reasons and the OpenAPI text, and are read by developers and in logs.
+    Its readable reference (api.docs) is a page for people like any other."""
+    return request.path.startswith("/api/") and request.endpoint != "api.docs"
 
 
 @bp.post("/language")

@@ -2,6 +2,7 @@
 guards that turn malformed requests (too large, raw bytes in the query) into clean answers."""
 
 from flask import Response, abort, current_app, request
+from flask_babel import gettext
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
@@ -46,7 +47,7 @@ def refuse_nul_bytes() -> None:
     if ("\x00" in request.path
             or any("\x00" in key or any("\x00" in v for v in values) for key, values in fields)
             or (request.is_json and _has_nul(request.get_json(silent=True)))):
-        abort(400, "The request contains a NUL character.")
+        abort(400, gettext("The request contains a NUL character."))
 
 
 def _has_nul(value: object) -> bool:

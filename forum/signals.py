@@ -17,6 +17,11 @@ idea_edited = _signals.signal("idea-edited")
 vote_cast = _signals.signal("vote-cast")
 """sender: the canonical Idea voted on. kwargs: ``voter``, ``vote``, ``source``."""
 
+vote_added_on_behalf = _signals.signal("vote-added-on-behalf")
+"""sender: the canonical Idea. kwargs: ``voter``, ``by`` (the staff member), ``source``,
+``tell`` (staff ticked "tell them by email"). Sent only when the vote is new. Receiver:
+notifications (the email to the customer when ``tell``)."""
+
 vote_withdrawn = _signals.signal("vote-withdrawn")
 """sender: the canonical Idea. kwargs: ``voter``."""
 

@@ -9,6 +9,7 @@ from flask import Flask, current_app, request, url_for
 from flask_babel import (
     format_date,
     format_datetime,
+    format_decimal,
     format_timedelta,
     get_locale,
     get_timezone,
@@ -94,7 +95,7 @@ def day(value: datetime | None) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         markdown=render_markdown, excerpt=excerpt, when=when, exact=exact, day=day, slugify=slugify,
-        atom_date=atom_date,
+        atom_date=atom_date, decimal=format_decimal,
     )
     app.jinja_env.globals.update(language_names=LANGUAGE_NAMES, voting_open=voting_open,
                                  idea_url=idea_url, vote_button_text=vote_button_text)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from forum.errors import DomainError
@@ -26,12 +27,13 @@ def make(purpose: str, payload: dict[str, Any]) -> str:
 
 
 def read(purpose: str, token: str, *, max_age: int | None = None) -> dict[str, Any]:
+    broken = _l("This link is not valid. Copy the whole link from the email.")
     try:
         payload = _serializer(purpose).loads(token, max_age=max_age)
     except SignatureExpired:
-        raise InvalidLink("This link has expired. Ask for a new one.") from None
+        raise InvalidLink(_l("This link has expired. Ask for a new one.")) from None
     except BadSignature:
-        raise InvalidLink("This link is not valid. Copy the whole link from the email.") from None
+        raise InvalidLink(broken) from None
     if not isinstance(payload, dict):
-        raise InvalidLink("This link is not valid. Copy the whole link from the email.")
+        raise InvalidLink(broken)
     return payload

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from flask import flash, request
@@ -10,6 +12,8 @@ from sqlalchemy import Select, func, select
 
 from forum.errors import DomainError
 from forum.extensions import db
+
+T = TypeVar("T")
 
 
 def safe_next(default: str) -> str:
@@ -31,6 +35,27 @@ def show_on_form(form, error: DomainError) -> None:
             placed = True
     if not placed:
         flash(str(error), "error")
+
+
+def refusal(error: DomainError) -> str:
+    """The message with the reasons it does not already say, for a flash."""
+    return error.message + "".join(f" {reason}" for reason in error.fields.values()
+                                   if reason not in error.message)
+
+
+def attempt(operation: Callable[[], T], form=None) -> T | None:
+    """Run a view's one service call. On a refusal, undo everything it did and say why
+    (beside the form's fields, or as a flash) and return None; the caller then shows the form
+    or page again. Services called this way return the thing they made or changed."""
+    try:
+        return operation()
+    except DomainError as error:
+        db.session.rollback()
+        if form is not None:
+            show_on_form(form, error)
+        else:
+            flash(refusal(error), "error")
+        return None
 
 
 @dataclass

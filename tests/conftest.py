@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextvars
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from flask import has_app_context
@@ -20,8 +21,8 @@ from forum.ideas.models import Board, Idea
 from forum.search import service as search
 
 # The database under test (fixtures migrated_db, database_url) and the markers bound to one
-# database: tests/databases.py.
-pytest_plugins = ["tests.databases"]
+# database: tests/databases.py. Templates and URL rules compiled once per run: tests/compiled.py.
+pytest_plugins = ["tests.databases", "tests.compiled"]
 
 PASSWORD = "correct horse battery"
 
@@ -37,20 +38,25 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture
-def app_config(tmp_path, database_url) -> dict:
+def config_for(folder: Path, database_url: str) -> dict:
+    """The settings of a test's app: its instance folder and index in ``folder``."""
     return {
         "TESTING": True,
-        "INSTANCE_PATH": str(tmp_path),
+        "INSTANCE_PATH": str(folder),
         "DATABASE_URL": database_url,
-        # The Whoosh index on both databases: the PostgreSQL search backend is not built yet.
-        "SEARCH_BACKEND": "whoosh",
-        "SEARCH_INDEX_DIR": str(tmp_path / "search-index"),
+        # No SEARCH_BACKEND: the database chooses, as on a real site (whoosh on SQLite,
+        # postgres on PostgreSQL).
+        "SEARCH_INDEX_DIR": str(folder / "search-index"),
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "forum.test",
         "RATELIMIT_ENABLED": False,
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     }
+
+
+@pytest.fixture
+def app_config(tmp_path, database_url) -> dict:
+    return config_for(tmp_path, database_url)
 
 
 class IsolatedClient(FlaskClient):

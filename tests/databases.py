@@ -20,7 +20,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -65,13 +65,25 @@ class SQLiteTemplate:
     name = "sqlite"
 
     def __init__(self, folder: Path):
+        self._folder = folder
         self._path = folder / "forum.db"
+        self._seeds = itertools.count(1)
         migrate(f"sqlite:///{self._path}", folder)
 
-    def create(self, folder: Path) -> str:
+    def create(self, folder: Path, seed: str | None = None) -> str:
+        """A copy of the migrated template, or of a seeded one (see :meth:`seed`)."""
         copy = folder / "forum.db"
-        shutil.copy(self._path, copy)
+        shutil.copy(seed.removeprefix("sqlite:///") if seed else self._path, copy)
         return f"sqlite:///{copy}"
+
+    def seed(self, build: Callable[[str], None]) -> str:
+        """A second template: a copy of the migrated one that ``build(url)`` fills with data
+        many tests share; :meth:`create` copies it like the first."""
+        folder = self._folder / f"seed-{next(self._seeds)}"
+        folder.mkdir()
+        url = self.create(folder)
+        build(url)
+        return url
 
     def drop(self, url: str) -> None:
         """The copy lives in the test's tmp_path, which pytest cleans up."""
@@ -106,7 +118,9 @@ class PostgresTemplate:
         migrate(self.url_of(self._template), instance)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forum-pg-clone")
         self._drops: list[Future] = []
-        self._next = self._worker.submit(self._clone)
+        self._seeds: list[str] = []
+        # The next copy of each template, prepared while the current test runs.
+        self._next = {self._template: self._worker.submit(self._clone, self._template)}
 
     def _libpq(self, database: str) -> str:
         return self._url.set(drivername="postgresql", database=database).render_as_string(
@@ -116,19 +130,33 @@ class PostgresTemplate:
         return self._url.set(drivername="postgresql+psycopg", database=database).render_as_string(
             hide_password=False)
 
-    def _clone(self) -> str:
+    def _clone(self, template: str) -> str:
         name = next(self._names)
-        self._admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"')
+        self._admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return name
 
     def _drop(self, name: str) -> None:
         # FORCE: a live server or gunicorn started by a test may still hold connections.
         self._admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    def create(self, folder: Path) -> str:
-        name = self._next.result()
-        self._next = self._worker.submit(self._clone)
+    def create(self, folder: Path, seed: str | None = None) -> str:
+        """A copy of the migrated template, or of a seeded one (see :meth:`seed`)."""
+        from sqlalchemy.engine import make_url
+
+        template = make_url(seed).database if seed else self._template
+        spare = self._next.pop(template, None) or self._worker.submit(self._clone, template)
+        name = spare.result()
+        self._next[template] = self._worker.submit(self._clone, template)
         return self.url_of(name)
+
+    def seed(self, build: Callable[[str], None]) -> str:
+        """A second template: a copy of the migrated one that ``build(url)`` fills with data
+        many tests share; :meth:`create` clones it like the first. Nothing may stay
+        connected to it once built (PostgreSQL clones only idle databases)."""
+        url = self.url_of(self._worker.submit(self._clone, self._template).result())
+        self._seeds.append(url)
+        build(url)
+        return url
 
     def drop(self, url: str) -> None:
         from sqlalchemy.engine import make_url
@@ -137,8 +165,10 @@ class PostgresTemplate:
 
     def close(self) -> None:
         try:
-            spare = self._next.result()
-            self._worker.submit(self._drop, spare).result()
+            for spare in self._next.values():
+                self._worker.submit(self._drop, spare.result()).result()
+            for seed in self._seeds:
+                self.drop(seed)
             self._worker.submit(self._drop, self._template).result()
             for dropped in self._drops:
                 dropped.result()  # a database that could not be dropped is worth an error
@@ -300,21 +330,60 @@ def migrated_db(tmp_path_factory):
 
 
 @pytest.fixture
-def database_url(migrated_db, tmp_path) -> Iterator[str]:
-    """A fresh copy of the template for this test, dropped afterwards."""
-    url = migrated_db.create(tmp_path)
+def database_url(migrated_db, tmp_path, request) -> Iterator[str]:
+    """A fresh copy of the template for this test, dropped afterwards.
+
+    A test whose fixtures include ``database_seed`` (a session fixture returning the URL of
+    ``migrated_db.seed(build)``) gets a copy of that seeded template instead: data many tests
+    share is built once per run rather than once per test.
+    """
+    seed = request.getfixturevalue("database_seed") if "database_seed" in \
+        request.fixturenames else None
+    url = migrated_db.create(tmp_path, seed)
     yield url
     migrated_db.drop(url)
 
 
 def pytest_report_header(config) -> str:
-    return f"database: {kind()} (FORUM_TEST_DATABASE)"
+    once = ("" if kind() == "sqlite" or os.environ.get("FORUM_TEST_EVERYTHING") == "1" else
+            "; tests that do not depend on the database ran on SQLite and are deselected")
+    return f"database: {kind()} (FORUM_TEST_DATABASE){once}"
 
 
-def pytest_collection_modifyitems(items) -> None:
+# Tiers whose subject is what a person sees or a rule computes, not what the database does.
+ONCE_TIERS = ("browser", "unit")
+
+
+def once_because(item) -> str | None:
+    """Why this test runs on the SQLite run only (None: it runs on both databases).
+
+    The PostgreSQL run is for what can differ by database. A test runs once when it uses no
+    database (no ``database_url`` among its fixtures), when it is in a tier of ONCE_TIERS, or
+    when it says so with ``@pytest.mark.any_database("why")``. Everything else, in particular
+    every new test that touches the database, runs on both.
+    """
+    mark = item.get_closest_marker("any_database")
+    if mark is not None:
+        return mark.args[0] if mark.args else mark.kwargs.get("reason", "any_database")
+    path = item.path
+    if path.parent.name in ONCE_TIERS and path.parent.parent.name == "tests":
+        return f"the tests/{path.parent.name} tier"
+    if "database_url" not in getattr(item, "fixturenames", ()):
+        return "uses no database"
+    return None
+
+
+def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if item.path.parent.name == "postgres" and item.path.parent.parent.name == "tests":
             item.add_marker(pytest.mark.postgres_only("the tests/postgres tier"))
+    # FORUM_TEST_EVERYTHING=1 runs the database-independent tests on PostgreSQL as well.
+    if kind() == "sqlite" or os.environ.get("FORUM_TEST_EVERYTHING") == "1":
+        return
+    once = [item for item in items if once_because(item) is not None]
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = [item for item in items if once_because(item) is None]
 
 
 def pytest_runtest_setup(item) -> None:

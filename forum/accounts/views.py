@@ -24,13 +24,12 @@ from forum.accounts.forms import (
     TokenForm,
 )
 from forum.accounts.models import User
-from forum.errors import DomainError
 from forum.extensions import db, limiter
 from forum.ideas import queries
 from forum.ideas import services as ideas
 from forum.ideas.forms import EmptyForm
 from forum.moderation.limits import signup_limit
-from forum.web import safe_next, show_on_form
+from forum.web import attempt, safe_next
 
 bp = Blueprint("accounts", __name__)
 
@@ -68,13 +67,9 @@ def sign_up():
             # A bot filled the honeypot: look like success, create nothing.
             flash(_("Thank you for signing up."), "success")
             return redirect(url_for("ideas.index"))
-        try:
-            user = services.sign_up(email=form.email.data, name=form.name.data,
-                                    password=form.password.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        else:
+        user = attempt(lambda: services.sign_up(email=form.email.data, name=form.name.data,
+                                                password=form.password.data), form)
+        if user is not None:
             db.session.commit()
             _start_session(user, remember=False)
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
@@ -151,12 +146,8 @@ def _account_page(form: TokenForm, new_secret: str | None = None, status: int = 
 def create_token():
     form = TokenForm()
     if form.validate_on_submit():
-        try:
-            new = tokens.create_token(current_user, form.name.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        else:
+        new = attempt(lambda: tokens.create_token(current_user, form.name.data), form)
+        if new is not None:
             db.session.commit()
             # Shown in this response only: a flash would keep the secret in the session cookie.
             return _account_page(TokenForm(formdata=None), new_secret=new.secret)
@@ -197,12 +188,8 @@ def reset_password(token: str):
     services.user_for_reset(token)  # an expired or used link says so before any typing
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
-            user = services.reset_password(token, form.password.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        else:
+        user = attempt(lambda: services.reset_password(token, form.password.data), form)
+        if user is not None:
             db.session.commit()
             _start_session(user, remember=False)
             flash(_("Your new password is set, and you are signed in."), "success")

@@ -44,7 +44,11 @@ def _item_model(kind: Any) -> tuple[type[BaseModel], bool]:
 
 @lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
+    from forum.webhooks.events import deliveries
+
+    events = deliveries()
     pairs: list[tuple[type[BaseModel], str]] = [(schemas.Error, "serialization")]
+    pairs += [(model, "serialization") for model in events.values()]
     for ep in ENDPOINTS:
         if ep.body is not None:
             pairs.append((ep.body, "validation"))
@@ -74,6 +78,9 @@ def document() -> dict[str, Any]:
         "servers": [{"url": PREFIX}],
         "tags": [{"name": name} for name in dict.fromkeys(ep.tag for ep in ENDPOINTS)],
         "paths": paths,
+        # What the forum posts to the admins' outgoing webhooks (README, "Webhooks").
+        "webhooks": {event: _webhook(event, refs[(model, "serialization")])
+                     for event, model in events.items()},
         "components": {
             "schemas": definitions.get("$defs", {}),
             "securitySchemes": {
@@ -125,6 +132,23 @@ def _operation(ep: Endpoint, refs: dict) -> dict[str, Any]:
                 "description": "Seconds to wait.", "schema": {"type": "string"}}}
         operation["responses"][str(status)] = response
     return operation
+
+
+def _webhook(event: str, ref: dict) -> dict[str, Any]:
+    signed = {"required": True, "schema": {"type": "string"}}
+    return {"post": {
+        "operationId": "webhook_" + event.replace(".", "_"),
+        "summary": f"The {event} event, posted to subscribed webhooks",
+        "parameters": [
+            {"name": "X-Forum-Event", "in": "header", **signed},
+            {"name": "X-Forum-Delivery", "in": "header", **signed,
+             "description": "The delivery id, the same on every retry."},
+            {"name": "X-Forum-Signature", "in": "header", **signed,
+             "description": "t=<unix time>,v1=<hex HMAC-SHA256 of \"<t>.\" + body>"},
+        ],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": ref}}},
+        "responses": {"2XX": {"description": "Received; any other answer is retried."}},
+    }}
 
 
 def _parameters(ep: Endpoint) -> list[dict[str, Any]]:

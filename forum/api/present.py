@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import current_app, url_for
+from flask import current_app
 
 from forum.accounts.models import User
 from forum.api import schemas
@@ -15,8 +15,10 @@ from forum.text import render_markdown
 
 def page_url(idea: Idea) -> str:
     # BASE_URL, not the request's Host header: links handed to other tools must point at the
-    # site's public address whatever proxy the call came through.
-    return current_app.config["BASE_URL"].rstrip("/") + url_for("ideas.show", idea_id=idea.id)
+    # site's public address whatever proxy the call came through. Built without the request,
+    # so that webhook events written by CLI commands (set-status) carry the same links.
+    path = current_app.url_map.bind("localhost").build("ideas.show", {"idea_id": idea.id})
+    return current_app.config["BASE_URL"].rstrip("/") + path
 
 
 def person(user: User) -> schemas.Person:

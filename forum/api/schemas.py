@@ -71,6 +71,8 @@ class VoteOnBehalfIn(Input):
     email: str = Field(min_length=3, max_length=254,
                        description="The customer's address; an account is created if unknown.")
     source: OnBehalfSource = "support"
+    tell: bool = Field(False, description="Email the customer that their vote was added "
+                                          "(with a link to claim an account made for them).")
 
 
 class StatusChangeIn(Input):
@@ -140,7 +142,9 @@ class VoteState(Output):
 class Voter(Output):
     email: str
     name: str
-    source: str = Field(description="web, api, support, sales or import.")
+    source: str = Field(description="web, suggested (on the web, picked among the similar "
+                                    "ideas shown while posting), api, support, sales or "
+                                    "import.")
     voted_at: datetime
 
 

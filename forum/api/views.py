@@ -157,7 +157,8 @@ def unvote(idea_id: int):
                       "the vote is new, 200 when the customer had already voted.")
 def vote_on_behalf(idea_id: int, body: s.VoteOnBehalfIn):
     _target, vote, added = services.vote_on_behalf(
-        _idea(idea_id), body.email, source=VoteSource(body.source), by=current_user)
+        _idea(idea_id), body.email, source=VoteSource(body.source), by=current_user,
+        tell=body.tell)
     db.session.commit()
     return (present.voter(vote), 201 if added else 200,
             {"Location": _api_url("api.list_voters", idea_id=idea_id)})

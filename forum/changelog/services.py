@@ -14,7 +14,9 @@ from forum.changelog.models import Answer, ChangelogEntry, SatisfactionAnswer, c
 from forum.db import utcnow
 from forum.errors import NotFound, ValidationError
 from forum.extensions import db
+from forum.ideas import queries
 from forum.ideas.models import Idea, StatusChange
+from forum.ideas.services import visible_boards
 from forum.ideas.workflow import StatusKind
 from forum.notifications.emails import SATISFACTION_MAX_AGE
 from forum.text import clean_input
@@ -48,9 +50,15 @@ def connect() -> None:
     signals.status_changed.connect(on_status_changed)
 
 
-def entries() -> Select:
-    return select(ChangelogEntry).order_by(ChangelogEntry.published_at.desc(),
-                                           ChangelogEntry.id.desc())
+def entries(viewer: User | None) -> Select:
+    """The release notes this person may read: an entry about an idea they cannot see (on a
+    team-only board, hidden) is left out whole, since its title and text describe that idea."""
+    query = select(ChangelogEntry)
+    if viewer is None or not viewer.is_authenticated or not viewer.is_staff:
+        about_unseen = select(changelog_ideas.c.entry_id).where(
+            changelog_ideas.c.idea_id.not_in(queries.visible_ids(visible_boards(viewer))))
+        query = query.where(ChangelogEntry.id.not_in(about_unseen))
+    return query.order_by(ChangelogEntry.published_at.desc(), ChangelogEntry.id.desc())
 
 
 def entry_for(idea: Idea) -> ChangelogEntry | None:

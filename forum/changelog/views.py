@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, make_response, render_template, request
+from flask_login import current_user
 
 from forum.changelog import services
 from forum.changelog.models import Answer
@@ -15,16 +16,21 @@ bp = Blueprint("changelog", __name__)
 FEED_SIZE = 30
 
 
+def _viewer():
+    return current_user if current_user.is_authenticated else None
+
+
 @bp.route("/changelog")
 def index():
-    page = paginate(services.entries(), page_number(), 20)
+    page = paginate(services.entries(_viewer()), page_number(), 20)
     ids = [idea.id for entry in page.items for idea in entry.ideas]
     return render_template("changelog/list.html", page=page, summaries=services.summaries(ids))
 
 
 @bp.route("/changelog.atom")
 def feed():
-    entries = list(db.session.scalars(services.entries().limit(FEED_SIZE)).unique())
+    # A feed reader has no session: the feed is what anyone may read.
+    entries = list(db.session.scalars(services.entries(None).limit(FEED_SIZE)).unique())
     body = render_template("changelog/feed.xml", entries=entries,
                            base_url=current_app.config["BASE_URL"].rstrip("/"))
     response = make_response(body)

@@ -22,6 +22,9 @@ class Visibility(enum.StrEnum):
 class VoteSource(enum.StrEnum):
     WEB = "web"
     API = "api"
+    # On the web, from "Vote for this instead" beside the similar ideas shown while posting a
+    # new one: the insights count how often people pick an existing idea over a duplicate.
+    SUGGESTED = "suggested"
     SUPPORT = "support"  # staff voted on behalf of a customer they met
     SALES = "sales"
     IMPORT = "import"

@@ -262,27 +262,35 @@ def withdraw_vote(idea: Idea, voter: User) -> tuple[Idea, bool]:
     return target, True
 
 
-def vote_on_behalf(idea: Idea, email: str, *, source: VoteSource, by: User
-                   ) -> tuple[Idea, Vote, bool]:
+def vote_on_behalf(idea: Idea, email: str, *, source: VoteSource, by: User, name: str = "",
+                   tell: bool = False) -> tuple[Idea, Vote, bool]:
     """Staff record a customer's vote (met at support, sales, or imported). The customer is
-    found by email, or created without a password so they can claim the account later.
+    found by email, or created without a password so they can claim the account later; with
+    ``tell`` they get an email saying so (with a link to claim the account).
 
     Returns the canonical idea, the customer's vote and whether it was added just now.
     """
     if not by.is_staff:
         raise NotAllowed(_l("Only the team can vote on behalf of a customer."))
-    if source in (VoteSource.WEB, VoteSource.API):
+    if source not in (VoteSource.SUPPORT, VoteSource.SALES, VoteSource.IMPORT):
         raise ValidationError(_l("Say where this vote came from."),
                               {"source": _l("Use support, sales or import.")})
     address = accounts.normalise_email(email)
     voter = accounts.find_by_email(address)
     if voter is None:
-        voter = accounts.register(email=address, name="", password=None)
+        voter = accounts.register(email=address, name=name, password=None)
+    if tell and not can_see(canonical(idea), voter):
+        raise ValidationError(
+            _l("%(email)s cannot see this idea (it is for the team only or hidden): add the "
+               "vote without telling them.", email=address),
+            {"tell": _l("They cannot see this idea.")})
     target, added = cast_vote(idea, voter, source=source, added_by=by)
     vote = db.session.scalar(
         select(Vote).where(Vote.user_id == voter.id, Vote.idea_id.in_(group_ids(target)))
         .order_by(Vote.created_at).limit(1)
     )
+    if added:
+        signals.vote_added_on_behalf.send(target, voter=voter, by=by, source=source, tell=tell)
     return target, vote, added
 
 
@@ -371,6 +379,25 @@ def post_comment(idea: Idea, author: User, body: str, *, internal: bool = False)
     db.session.refresh(target, ["comment_count", "last_activity_at"])
     signals.comment_posted.send(comment, idea=target, author=author)
     return comment
+
+
+def readable_comment():
+    """SQL truth value on ``comments``: a customer can read it (public, not hidden, its author
+    not banned). ``Idea.comment_count`` counts these, so no count names what they cannot read."""
+    return (Comment.is_internal.is_(False) & Comment.hidden_at.is_(None)
+            & Comment.author_id.not_in(queries.banned_ids()))
+
+
+def recount_comments(idea_ids: Iterable[int]) -> None:
+    """After a comment is hidden or shown, or its author banned or let back in."""
+    ids = list(idea_ids)
+    if ids:
+        db.session.execute(
+            update(Idea).where(Idea.id.in_(ids)).values(comment_count=select(func.count())
+                .where(Comment.idea_id == Idea.id, readable_comment()).scalar_subquery())
+            .execution_options(synchronize_session=False))
+        for idea in db.session.scalars(select(Idea).where(Idea.id.in_(ids))):
+            db.session.refresh(idea, ["comment_count"])
 
 
 def visible_comments(idea: Idea, viewer: User | None) -> list[Comment]:

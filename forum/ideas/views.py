@@ -19,7 +19,7 @@ from forum.errors import DomainError, wants_json
 from forum.extensions import db, limiter
 from forum.ideas import queries, services, workflow
 from forum.ideas.forms import CommentForm, EmptyForm, IdeaForm
-from forum.ideas.models import Board, Idea, SubscriptionLevel, Tag
+from forum.ideas.models import Board, Idea, SubscriptionLevel, Tag, VoteSource
 from forum.moderation.limits import post_limit
 from forum.search import service as search
 from forum.web import page_number, paginate, safe_next, show_on_form
@@ -170,16 +170,20 @@ def edit(idea_id: int):
 @bp.post("/ideas/<int:idea_id>/vote")
 @login_required
 def vote(idea_id: int):
-    return _change_vote(idea_id, services.cast_vote, _("Your vote is counted."))
+    # "Vote for this instead" on the new-idea form says where it came from (?from=similar).
+    source = VoteSource.SUGGESTED if request.args.get("from") == "similar" else VoteSource.WEB
+    return _change_vote(idea_id, lambda idea, user: services.cast_vote(idea, user, source=source),
+                        _("Your vote is counted."), voted=True)
 
 
 @bp.post("/ideas/<int:idea_id>/unvote")
 @login_required
 def unvote(idea_id: int):
-    return _change_vote(idea_id, services.withdraw_vote, _("Your vote is withdrawn."))
+    return _change_vote(idea_id, services.withdraw_vote, _("Your vote is withdrawn."),
+                        voted=False)
 
 
-def _change_vote(idea_id: int, operation, message: str):
+def _change_vote(idea_id: int, operation, message: str, *, voted: bool):
     idea = services.get_visible_idea(idea_id, current_user)
     try:
         target, _changed = operation(idea, current_user)
@@ -191,7 +195,7 @@ def _change_vote(idea_id: int, operation, message: str):
         return redirect(safe_next(url_for("ideas.show", idea_id=idea.id)))
     # Known before the commit expires them: after a vote the person counts on the idea, after
     # a withdrawal not (both operations are idempotent); reading them back costs four queries.
-    voted, votes, target_id = operation is services.cast_vote, target.vote_count, target.id
+    votes, target_id = target.vote_count, target.id
     db.session.commit()
     if wants_json():
         return jsonify({"voted": voted, "votes": votes, "id": target_id})

@@ -6,13 +6,21 @@ a <title> and a text table is rendered beside it by the template, for screen rea
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from html import escape
 
 from markupsafe import Markup
 
 WIDTH, HEIGHT = 640, 220
-PAD_LEFT, PAD_BOTTOM, PAD_TOP = 36, 28, 12
+PAD_LEFT, PAD_BOTTOM, PAD_TOP = 36, 28, 20  # room above the tallest bar for its value
+LABEL_ROOM = 75  # units an axis label like "07 Sep" needs at the stylesheet's 15px
+
+
+def _label_step(slot: float) -> int:
+    """Label every bar when they fit, else every second (third...) one: each bar still has its
+    exact label in its <title> and in the table beside the chart."""
+    return max(1, math.ceil(LABEL_ROOM / slot))
 
 
 def _nice_max(value: float) -> int:
@@ -26,8 +34,14 @@ def _nice_max(value: float) -> int:
     return int(value) + 1
 
 
-def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str) -> Markup:
-    """Vertical bars, one per label, with the value above each bar and a light grid."""
+def plain(value: float) -> str:
+    return f"{value:g}"
+
+
+def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str,
+              number: Callable[[float], str] = plain) -> Markup:
+    """Vertical bars, one per label, with the value above each bar and a light grid.
+    ``number`` writes the figures people read (in their language: 1,25 in French)."""
     if len(labels) != len(values):
         raise ValueError("one label per value")
     top = _nice_max(max(values, default=0))
@@ -47,24 +61,25 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str) -> 
         parts.append(f'<line class="grid" x1="{PAD_LEFT}" x2="{WIDTH - 8}" '
                      f'y1="{y:.1f}" y2="{y:.1f}"/>')
         parts.append(f'<text class="axis" x="{PAD_LEFT - 4}" y="{y + 4:.1f}" '
-                     f'text-anchor="end">{value:g}</text>')
+                     f'text-anchor="end">{number(value)}</text>')
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         h = plot_h * value / top if top else 0
         x = PAD_LEFT + slot * i + (slot - bar_w) / 2
         y = PAD_TOP + plot_h - h
         parts.append(f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
                      f'height="{h:.1f}" data-value="{value:g}"><title>{escape(label)}: '
-                     f'{value:g}</title></rect>')
+                     f'{number(value)}</title></rect>')
         parts.append(f'<text class="value" x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" '
-                     f'text-anchor="middle">{value:g}</text>')
-        parts.append(f'<text class="axis" x="{x + bar_w / 2:.1f}" y="{HEIGHT - 10}" '
-                     f'text-anchor="middle">{escape(label)}</text>')
+                     f'text-anchor="middle">{number(value)}</text>')
+        if i % _label_step(slot) == 0:
+            parts.append(f'<text class="axis" x="{x + bar_w / 2:.1f}" y="{HEIGHT - 10}" '
+                         f'text-anchor="middle">{escape(label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
 def stacked_bar_chart(labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[float]]],
-                      *, title: str) -> Markup:
+                      *, title: str, number: Callable[[float], str] = plain) -> Markup:
     """One bar per label, stacked from ``series`` of (name, css class, values), with a legend.
     Colours come from the stylesheet through the class, so the SVG carries no style."""
     if any(len(values) != len(labels) for _name, _cls, values in series):
@@ -87,13 +102,13 @@ def stacked_bar_chart(labels: Sequence[str], series: Sequence[tuple[str, str, Se
         parts.append(f'<rect class="{escape(cls)}" x="{x}" y="{PAD_TOP}" width="10" '
                      f'height="10"/><text class="axis" x="{x + 14}" y="{PAD_TOP + 9}">'
                      f"{escape(name)}</text>")
-        x += 24 + 7 * len(name)
+        x += 24 + 9 * len(name)  # room for the legend at the stylesheet's 15px
     for i in range(5):
         y = base - plot_h * i / 4
         parts.append(f'<line class="grid" x1="{PAD_LEFT}" x2="{WIDTH - 8}" '
                      f'y1="{y:.1f}" y2="{y:.1f}"/>')
         parts.append(f'<text class="axis" x="{PAD_LEFT - 4}" y="{y + 4:.1f}" '
-                     f'text-anchor="end">{top * i / 4:g}</text>')
+                     f'text-anchor="end">{number(top * i / 4)}</text>')
     for i, label in enumerate(labels):
         x = PAD_LEFT + slot * i + (slot - bar_w) / 2
         y = base
@@ -102,8 +117,10 @@ def stacked_bar_chart(labels: Sequence[str], series: Sequence[tuple[str, str, Se
             y -= h
             parts.append(f'<rect class="{escape(cls)}" x="{x:.1f}" y="{y:.1f}" '
                          f'width="{bar_w:.1f}" height="{h:.1f}" data-value="{values[i]:g}">'
-                         f"<title>{escape(label)}, {escape(name)}: {values[i]:g}</title></rect>")
-        parts.append(f'<text class="axis" x="{x + bar_w / 2:.1f}" y="{HEIGHT - 10}" '
-                     f'text-anchor="middle">{escape(label)}</text>')
+                         f"<title>{escape(label)}, {escape(name)}: {number(values[i])}"
+                         "</title></rect>")
+        if i % _label_step(slot) == 0:
+            parts.append(f'<text class="axis" x="{x + bar_w / 2:.1f}" y="{HEIGHT - 10}" '
+                         f'text-anchor="middle">{escape(label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

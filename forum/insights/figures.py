@@ -16,10 +16,23 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Select, func, select
 
+from forum.accounts.models import Role, User
+from forum.changelog.models import Answer, SatisfactionAnswer
 from forum.db import utcnow
 from forum.extensions import db
-from forum.ideas.models import Comment, Idea, Status, StatusChange, Vote
+from forum.ideas.models import (
+    Comment,
+    Idea,
+    Status,
+    StatusChange,
+    Subscription,
+    SubscriptionLevel,
+    Vote,
+    VoteSource,
+)
 from forum.ideas.workflow import StatusKind
+from forum.notifications.models import Notification
+from forum.notifications.recipients import team_only
 
 WEEKS = 12
 
@@ -33,6 +46,18 @@ class Weekly:
 
 
 @dataclass
+class Share:
+    """``part`` of ``whole``, shown as a percentage with both numbers beside it."""
+
+    part: int
+    whole: int
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.part / self.whole) if self.whole else None
+
+
+@dataclass
 class Figures:
     weekly: Weekly
     by_status: list[tuple[Status, int]]
@@ -41,6 +66,9 @@ class Figures:
     median_days_to_ship: float | None
     shipped_this_month: int
     total_ideas: int
+    loop_closed: Share
+    satisfaction: dict[Answer, int]
+    picked_existing: Share
 
 
 def week_start(day: date) -> date:
@@ -52,6 +80,12 @@ def _ideas_in(board_ids: Sequence[int]) -> Select:
 
 
 def weekly(board_ids: Sequence[int], now: datetime, weeks: int = WEEKS) -> Weekly:
+    """Counts per week (Monday to Sunday, UTC) of the ``weeks`` weeks up to ``now``.
+
+    A row stamped after ``now`` (a figure computed as of an earlier day, imported data, a
+    clock ahead on another server) belongs to no week: the queries leave it out rather than
+    fetch it for nothing.
+    """
     first = week_start(now.astimezone(UTC).date()) - timedelta(weeks=weeks - 1)
     since = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
     starts = [first + timedelta(weeks=i) for i in range(weeks)]
@@ -62,12 +96,13 @@ def weekly(board_ids: Sequence[int], now: datetime, weeks: int = WEEKS) -> Weekl
         return [counts.get(s, 0) for s in starts]
 
     idea_times = db.session.scalars(select(Idea.created_at).where(
-        Idea.id.in_(in_scope), Idea.merged_into_id.is_(None), Idea.created_at >= since))
+        Idea.id.in_(in_scope), Idea.merged_into_id.is_(None),
+        Idea.created_at.between(since, now)))
     vote_times = db.session.scalars(select(Vote.created_at).where(
-        Vote.idea_id.in_(in_scope), Vote.created_at >= since))
+        Vote.idea_id.in_(in_scope), Vote.created_at.between(since, now)))
     comment_times = db.session.scalars(select(Comment.created_at).where(
         Comment.idea_id.in_(in_scope), Comment.is_internal.is_(False),
-        Comment.hidden_at.is_(None), Comment.created_at >= since))
+        Comment.hidden_at.is_(None), Comment.created_at.between(since, now)))
     return Weekly(starts=starts, ideas=bucket(idea_times), votes=bucket(vote_times),
                   comments=bucket(comment_times))
 
@@ -166,6 +201,62 @@ def shipped_this_month(board_ids: Sequence[int], now: datetime) -> int:
                 if at >= month})
 
 
+def loop_closed(board_ids: Sequence[int]) -> Share:
+    """Of the ideas shipped now, how many were shipped with every voter told.
+
+    For each idea, its latest move into a 'complete' status; its voters are the people who had
+    voted on it (or on an idea merged into it) by then, leaving out the person who made the
+    move, banned people, anyone who had chosen to hear nothing about it, and customers when
+    only the team may see the idea. Told means they got that change's notice (in the app, and
+    by email unless they chose otherwise).
+    """
+    rows = db.session.execute(
+        select(StatusChange.id, StatusChange.idea_id, StatusChange.created_at,
+               StatusChange.changed_by_id)
+        .join(Status, Status.id == StatusChange.to_status_id)
+        .where(Status.kind == StatusKind.COMPLETE,
+               StatusChange.idea_id.in_(select(Idea.id).join(Status, Status.id == Idea.status_id)
+                                        .where(Idea.id.in_(_ideas_in(board_ids)),
+                                               Idea.merged_into_id.is_(None),
+                                               Status.kind == StatusKind.COMPLETE)))
+        .order_by(StatusChange.created_at, StatusChange.id)).all()
+    latest = {idea_id: (change_id, at, by) for change_id, idea_id, at, by in rows}
+    told_all = 0
+    for idea_id, (change_id, at, by) in latest.items():
+        group = select(Idea.id).where((Idea.id == idea_id) | (Idea.merged_into_id == idea_id))
+        silent = select(Subscription.user_id).where(Subscription.idea_id.in_(group),
+                                                    Subscription.level == SubscriptionLevel.NONE)
+        team = [User.role.in_([Role.STAFF, Role.ADMIN])] if team_only(
+            db.session.get_one(Idea, idea_id)) else []
+        voters = set(db.session.scalars(
+            select(Vote.user_id).join(User, User.id == Vote.user_id)
+            .where(Vote.idea_id.in_(group), Vote.created_at <= at, User.is_banned.is_(False),
+                   Vote.user_id.not_in(silent), Vote.user_id != (by or 0), *team)))
+        told = set(db.session.scalars(select(Notification.user_id)
+                                      .where(Notification.status_change_id == change_id)))
+        told_all += voters <= told
+    return Share(part=told_all, whole=len(latest))
+
+
+def satisfaction(board_ids: Sequence[int]) -> dict[Answer, int]:
+    """The answers to "Does this solve what you asked for?" about ideas in scope."""
+    counts = dict(db.session.execute(
+        select(SatisfactionAnswer.answer, func.count())
+        .where(SatisfactionAnswer.idea_id.in_(_ideas_in(board_ids)))
+        .group_by(SatisfactionAnswer.answer)).all())
+    return {answer: counts.get(answer, 0) for answer in Answer}
+
+
+def picked_existing(board_ids: Sequence[int]) -> Share:
+    """How often someone about to post picked an existing idea instead: votes cast with "Vote
+    for this instead" beside the similar ideas, out of those plus the ideas posted."""
+    picked = db.session.scalar(select(func.count(Vote.id)).where(
+        Vote.idea_id.in_(_ideas_in(board_ids)), Vote.source == VoteSource.SUGGESTED)) or 0
+    posted = db.session.scalar(select(func.count(Idea.id)).where(
+        Idea.id.in_(_ideas_in(board_ids)))) or 0
+    return Share(part=picked, whole=picked + posted)
+
+
 def compute(board_ids: Sequence[int], now: datetime | None = None) -> Figures:
     now = now or utcnow()
     statuses = by_status(board_ids)
@@ -175,4 +266,6 @@ def compute(board_ids: Sequence[int], now: datetime | None = None) -> Figures:
         median_days_to_ship=median_days_to_ship(board_ids),
         shipped_this_month=shipped_this_month(board_ids, now),
         total_ideas=sum(count for _s, count in statuses),
+        loop_closed=loop_closed(board_ids), satisfaction=satisfaction(board_ids),
+        picked_existing=picked_existing(board_ids),
     )

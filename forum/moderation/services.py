@@ -14,6 +14,7 @@ from forum.accounts.models import User
 from forum.db import utcnow
 from forum.errors import Conflict, NotAllowed, ValidationError
 from forum.extensions import db
+from forum.ideas import services as ideas
 from forum.ideas.models import Comment, Idea
 from forum.moderation.models import Report, ReportReason, ReportState
 from forum.text import clean_input
@@ -92,4 +93,6 @@ def set_banned(person: User, by: User, *, banned: bool) -> User:
               before={"banned": person.is_banned}, after={"banned": banned})
         person.is_banned = banned
         db.session.flush()
+        ideas.recount_comments(db.session.scalars(
+            select(Comment.idea_id).where(Comment.author_id == person.id).distinct()).all())
     return person

@@ -40,9 +40,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -69,11 +70,13 @@ class Report:
     failed: int = 0
     uncertain: int = 0
     recovered: int = 0
+    withheld: int = 0
     errors: list[str] = field(default_factory=list)
+    others_attempted: int = 0  # deliveries of the other outboxes (webhooks) run alongside
 
     @property
     def attempted(self) -> int:
-        return self.sent + self.retrying + self.failed + self.uncertain
+        return self.sent + self.retrying + self.failed + self.uncertain + self.withheld
 
 
 def backoff(attempts: int) -> timedelta:
@@ -142,6 +145,11 @@ def deliver_due(sender: Sender, *, clock: Clock = utcnow, limit: int | None = No
 def _deliver_one(sender: Sender, message: OutboxMessage, clock: Clock, report: Report) -> None:
     message_id = message.id
     try:
+        if emails.withheld(message):
+            _finish(message_id, MailState.WITHHELD, clock(),
+                    "not sent: the recipient can no longer see what it is about")
+            report.withheld += 1
+            return
         email = emails.render(message)
     except Exception as error:  # a message we cannot render will not render next time either
         log.exception("cannot render outbox message %s", message_id)
@@ -228,9 +236,17 @@ def due_count(now: datetime) -> int:
         OutboxMessage.state == MailState.PENDING, OutboxMessage.next_attempt_at <= now)) or 0
 
 
+class OtherOutbox(Protocol):
+    """Another outbox delivered in the same loop (webhooks): ``deliver_due(clock=…)``."""
+
+    def __call__(self, *, clock: Clock) -> Any: ...
+
+
 def run(sender: Sender, *, once: bool, interval: float, clock: Clock = utcnow,
-        echo: Callable[[str], None] = print) -> Report:
-    """The deliverer: digests when due, then the outbox; ``once`` drains and returns."""
+        echo: Callable[[str], None] = print, others: Sequence[OtherOutbox] = ()) -> Report:
+    """The deliverer: digests when due, then the outbox, then the ``others`` (each returns a
+    report with ``attempted``, ``failed``, ``errors`` and ``summary()``, counted into the
+    total's ``failed``); ``once`` drains and returns."""
     from forum.notifications.services import queue_due_digests
 
     total = Report()
@@ -239,6 +255,7 @@ def run(sender: Sender, *, once: bool, interval: float, clock: Clock = utcnow,
             digests = queue_due_digests(clock())
             db.session.commit()
             report = deliver_due(sender, clock=clock)
+            other_reports = [deliver_other(clock=clock) for deliver_other in others]
         except Exception:
             db.session.rollback()
             if once:
@@ -246,15 +263,23 @@ def run(sender: Sender, *, once: bool, interval: float, clock: Clock = utcnow,
             log.exception("delivery round failed; trying again in %ss", interval)
             time.sleep(interval)
             continue
-        for attr in ("sent", "retrying", "failed", "uncertain", "recovered"):
+        for attr in ("sent", "retrying", "failed", "uncertain", "recovered", "withheld"):
             setattr(total, attr, getattr(total, attr) + getattr(report, attr))
         total.errors += report.errors
         if report.attempted or digests:
             echo(f"{report.sent} sent, {report.retrying} to retry, {report.failed} failed, "
-                 f"{report.uncertain} uncertain" + (f", {digests} digests queued" if digests
-                                                    else ""))
+                 f"{report.uncertain} uncertain"
+                 + (f", {report.withheld} withheld" if report.withheld else "")
+                 + (f", {digests} digests queued" if digests else ""))
         for error in report.errors:
             echo(f"  {error}")
+        for other in other_reports:
+            total.failed += other.failed
+            total.others_attempted += other.attempted
+            if other.attempted:
+                echo(other.summary())
+            for error in other.errors:
+                echo(f"  {error}")
         if once:
             return total
         db.session.remove()

@@ -24,6 +24,7 @@ from forum import tokens
 from forum.config import LOCALES
 from forum.db import utcnow
 from forum.extensions import db
+from forum.ideas import services as ideas
 from forum.ideas.models import Comment, Idea, StatusChange
 from forum.notifications.models import Notification, OutboxMessage
 from forum.text import excerpt
@@ -112,6 +113,22 @@ def merged(message: OutboxMessage) -> dict[str, Any]:
     return {"idea": canonical, "merged": merged_idea, "idea_url": idea_url(canonical)}
 
 
+@email("vote_added")
+def vote_added(message: OutboxMessage) -> dict[str, Any]:
+    """Staff counted this person's vote; an account made for them has no password yet, so
+    the email carries the way to choose one (the reset link, and the form for a fresh one)."""
+    from forum.accounts.models import User
+    from forum.accounts.services import RESET_MAX_AGE, reset_token
+
+    idea = db.session.get(Idea, message.idea_id)
+    user = message.user
+    claim = None if user.password_hash else {
+        "url": external_url("accounts.reset_password", token=reset_token(user)),
+        "minutes": RESET_MAX_AGE // 60, "again_url": external_url("accounts.forgot_password")}
+    return {"idea": idea, "idea_url": idea_url(idea),
+            "by": db.session.get(User, message.params["by_id"]), "claim": claim}
+
+
 @email("password_reset")
 def password_reset(message: OutboxMessage) -> dict[str, Any]:
     from forum.accounts.services import RESET_MAX_AGE, reset_token
@@ -130,11 +147,46 @@ def confirm_email(message: OutboxMessage) -> dict[str, Any]:
             "days": CONFIRM_MAX_AGE // 86400}
 
 
-@email("digest")
-def digest(message: OutboxMessage) -> dict[str, Any]:
+def _comment_shown(note: Comment | None) -> bool:
+    return note is None or (note.hidden_at is None and not note.is_internal
+                            and not note.author.is_banned)
+
+
+def _notice_shown(notice: Notification, user) -> bool:
+    return ideas.can_see(notice.idea, user) and _comment_shown(notice.comment) and (
+        notice.merged_idea is None or ideas.can_see(notice.merged_idea, user))
+
+
+def _digest_notices(message: OutboxMessage) -> list[Notification]:
     notices = db.session.scalars(
         select(Notification).where(Notification.id.in_(message.params["notification_ids"]))
         .order_by(Notification.idea_id, Notification.created_at)).all()
+    return [n for n in notices if _notice_shown(n, message.user)]
+
+
+def withheld(message: OutboxMessage) -> bool:
+    """Whether a notification must not go out because its recipient can no longer see what it
+    is about: the idea was hidden or moved to a team-only board, the comment hidden, or the
+    recipient banned since the outbox row was written. Checked just before sending."""
+    user = message.user
+    if message.template not in {*NOTIFICATIONS, "vote_added"} or user is None:
+        return False
+    if user.is_banned:
+        return True
+    if message.template == "digest":
+        return not _digest_notices(message)
+    shown = ideas.can_see(db.session.get(Idea, message.idea_id), user)
+    if message.template == "merged":
+        shown = shown and ideas.can_see(db.session.get(Idea, message.params["merged_idea_id"]),
+                                        user)
+    if message.template == "comment":
+        shown = shown and _comment_shown(db.session.get(Comment, message.params["comment_id"]))
+    return not shown
+
+
+@email("digest")
+def digest(message: OutboxMessage) -> dict[str, Any]:
+    notices = _digest_notices(message)
     by_idea: dict[int, dict[str, Any]] = {}
     for notice in notices:
         entry = by_idea.setdefault(notice.idea_id, {"idea": notice.idea, "notices": [],
@@ -145,7 +197,7 @@ def digest(message: OutboxMessage) -> dict[str, Any]:
 
 @email("test")
 def test(message: OutboxMessage) -> dict[str, Any]:
-    return {"by": message.params.get("by", ""), "sent_at": utcnow()}
+    return {"by": message.params.get("by", ""), "sent_at": message.created_at}
 
 
 # --- rendering ----------------------------------------------------------------------------
@@ -159,11 +211,20 @@ def message_id(message: OutboxMessage) -> str:
     return f"<forum-{message.id}-{mac}@{domain}>"
 
 
+def language(message: OutboxMessage) -> str:
+    """The recipient's language; for an address without an account (a test message), the
+    language of the person who sent it; else the site's."""
+    user = message.user
+    for choice in (user.locale if user is not None else None, message.params.get("locale")):
+        if choice in LOCALES:
+            return choice
+    return current_app.config["DEFAULT_LOCALE"]
+
+
 def render(message: OutboxMessage) -> EmailMessage:
     config = current_app.config
     user = message.user
-    locale = user.locale if user is not None and user.locale in LOCALES else None
-    with force_locale(locale or config["DEFAULT_LOCALE"]):
+    with force_locale(language(message)):
         context = CONTEXTS[message.template](message)
         context.update(site_name=config["SITE_NAME"], base_url=config["BASE_URL"],
                        recipient=user, preferences_url=external_url("notifications.preferences"))

@@ -52,6 +52,7 @@ class MailState(enum.StrEnum):
     SENT = "sent"            # the server accepted it; final
     FAILED = "failed"        # refused for good or out of attempts; staff can retry
     UNCERTAIN = "uncertain"  # the deliverer died after handing it over; not resent by itself
+    WITHHELD = "withheld"    # not sent: the recipient can no longer see what it is about; final
 
 
 class MailPhase(enum.StrEnum):

@@ -23,6 +23,13 @@ def on_ideas_merged(canonical: Idea, *, merged: Idea, by: User | None = None, **
     services.notify_merge(canonical, merged, by)
 
 
+def on_vote_added_on_behalf(idea: Idea, *, voter: User, by: User, tell: bool = False,
+                            **_: Any) -> None:
+    if tell:
+        services.enqueue("vote_added", to=voter.email, user=voter, idea=idea,
+                         params={"by_id": by.id})
+
+
 def on_signed_up(user: User, **_: Any) -> None:
     services.enqueue("confirm_email", to=user.email, user=user)
 
@@ -40,6 +47,7 @@ def connect() -> None:
     signals.status_changed.connect(on_status_changed)
     signals.comment_posted.connect(on_comment_posted)
     signals.ideas_merged.connect(on_ideas_merged)
+    signals.vote_added_on_behalf.connect(on_vote_added_on_behalf)
     signals.user_signed_up.connect(on_signed_up)
     signals.password_reset_requested.connect(on_password_reset_requested)
     signals.confirmation_requested.connect(on_confirmation_requested)

@@ -6,6 +6,10 @@
 - The global frequency decides how: immediately (an email now), daily (in the digest), never
   (in-app only). Shipped news is mailed at once to daily readers too.
 - Every person is counted once, however many ideas of the group they voted on or follow.
+- Nobody hears of an idea they can no longer see: once it is hidden, its author banned or
+  its board (or the board of the idea it is merged into) made team-only, only the team is
+  told. Delivery checks again at send time (forum.notifications.emails.withheld), because
+  that can change between the outbox row and the email.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, func, or_, select, union
 
-from forum.accounts.models import NotifyFrequency, User
+from forum.accounts.models import NotifyFrequency, Role, User
 from forum.extensions import db
+from forum.ideas import workflow
 from forum.ideas.models import Idea, Subscription, SubscriptionLevel, Vote
-from forum.ideas.services import group_ids
+from forum.ideas.services import canonical, group_ids
 
 
 @dataclass(frozen=True)
@@ -28,18 +33,34 @@ class Audience:
     voters: Select      # user ids who voted on the idea or an idea merged into it
     silenced: Select    # user ids who chose "none"
     exclude_id: int | None
+    team_only: bool = False  # customers may no longer see the idea
 
     def conditions(self) -> list:
-        """On ``users``: interested, not silenced, not banned, not the actor."""
+        """On ``users``: interested, not silenced, not banned, not the actor, and allowed to
+        see the idea."""
         where = [User.id.in_(self.interested), User.id.not_in(self.silenced),
                  User.is_banned.is_(False)]
         if self.exclude_id is not None:
             where.append(User.id != self.exclude_id)
+        if self.team_only:
+            where.append(User.role.in_([Role.STAFF, Role.ADMIN]))
         return where
 
     def told(self) -> Select:
         """People who get an in-app notice."""
         return select(User.id).where(*self.conditions())
+
+
+def team_only(*items: Idea) -> bool:
+    """Whether only the team may see one of these ideas now. Everyone told has an account, so
+    a members-only board is as good as public here."""
+    for idea in items:
+        for seen in {idea, canonical(idea)}:
+            if seen.hidden_at is not None or seen.author.is_banned or not \
+                    workflow.can_see_board(seen.board.visibility, signed_in=True,
+                                           is_staff=False):
+                return True
+    return False
 
 
 def _silenced(ids: list[int], canonical_id: int) -> Select:
@@ -60,7 +81,8 @@ def for_status_change(idea: Idea, *, shipped: bool, exclude: User | None) -> Aud
     # Every voter hears about shipping, even one whose subscription row went missing.
     interested = union(voters, followers) if shipped else followers
     return Audience(interested=select(interested.subquery().c[0]), voters=voters,
-                    silenced=_silenced(ids, idea.id), exclude_id=exclude.id if exclude else None)
+                    silenced=_silenced(ids, idea.id), exclude_id=exclude.id if exclude else None,
+                    team_only=team_only(idea))
 
 
 def for_comment(idea: Idea, *, exclude: User | None) -> Audience:
@@ -68,7 +90,8 @@ def for_comment(idea: Idea, *, exclude: User | None) -> Audience:
     followers = select(Subscription.user_id).where(
         Subscription.idea_id.in_(ids), Subscription.level == SubscriptionLevel.ALL)
     return Audience(interested=followers, voters=select(Vote.user_id).where(Vote.idea_id.in_(ids)),
-                    silenced=_silenced(ids, idea.id), exclude_id=exclude.id if exclude else None)
+                    silenced=_silenced(ids, idea.id), exclude_id=exclude.id if exclude else None,
+                    team_only=team_only(idea))
 
 
 def for_merge(merged: Idea, *, exclude: User | None) -> Audience:
@@ -79,7 +102,8 @@ def for_merge(merged: Idea, *, exclude: User | None) -> Audience:
     silenced = select(Subscription.user_id).where(
         Subscription.idea_id == merged.id, Subscription.level == SubscriptionLevel.NONE)
     return Audience(interested=select(union(voters, followers).subquery().c[0]), voters=voters,
-                    silenced=silenced, exclude_id=exclude.id if exclude else None)
+                    silenced=silenced, exclude_id=exclude.id if exclude else None,
+                    team_only=team_only(merged))
 
 
 def mailed_now(audience: Audience, *, shipped: bool = False) -> Select:

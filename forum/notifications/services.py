@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
@@ -31,6 +32,7 @@ from forum.accounts.models import NotifyFrequency, User
 from forum.db import UTCDateTime, utcnow
 from forum.errors import NotFound, ValidationError
 from forum.extensions import db
+from forum.ideas import queries
 from forum.ideas import services as ideas
 from forum.ideas.models import Comment, Idea, StatusChange, Subscription, SubscriptionLevel
 from forum.ideas.workflow import StatusKind
@@ -200,13 +202,22 @@ def queue_due_digests(now: datetime | None = None) -> int:
 # --- in-app notices -----------------------------------------------------------------------
 
 
+def _seen_by(user: User) -> list:
+    """On ``notifications``: about ideas this person can still see (the bell shows titles)."""
+    if user.is_staff:
+        return []
+    shown = queries.visible_ids(queries.visible_board_ids(signed_in=True, is_staff=False))
+    return [Notification.idea_id.in_(shown),
+            Notification.merged_idea_id.is_(None) | Notification.merged_idea_id.in_(shown)]
+
+
 def unread_count(user: User) -> int:
     return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+        Notification.user_id == user.id, Notification.read_at.is_(None), *_seen_by(user))) or 0
 
 
 def notices_of(user: User) -> Select:
-    return (select(Notification).where(Notification.user_id == user.id)
+    return (select(Notification).where(Notification.user_id == user.id, *_seen_by(user))
             .options(selectinload(Notification.status_change).joinedload(StatusChange.to_status),
                      selectinload(Notification.comment).joinedload(Comment.author),
                      selectinload(Notification.merged_idea))
@@ -315,7 +326,9 @@ def send_test(to: str, by: User) -> OutboxMessage:
 
     if not by.is_staff:
         raise ValidationError(_l("Only the team can send test messages."))
-    return enqueue("test", to=normalise_email(to), user=None, params={"by": by.name})
+    # Written in the sender's language: the address may belong to no account.
+    return enqueue("test", to=normalise_email(to), user=None,
+                   params={"by": by.name, "locale": str(get_locale())})
 
 
 def retry(message_id: int, by: User) -> OutboxMessage:

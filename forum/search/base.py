@@ -29,7 +29,7 @@ class IdeaDocument:
     """What the search index knows of an idea.
 
     Nothing that changes with every vote: a launch brings thousands of votes an hour, and each
-    would rewrite the document. "Most votes" is ordered by the database (see ``order``).
+    would rewrite the document. "Most votes" is ordered by the database (see :data:`TopOrder`).
     """
 
     id: int

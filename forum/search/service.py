@@ -1,6 +1,7 @@
 """The app's search: which backend, opened once per process, and the questions pages ask it.
 
-The backend is chosen by ``SEARCH_BACKEND`` and opened lazily, once per index and process.
+The backend is chosen by ``SEARCH_BACKEND`` (``whoosh``, or ``postgres``: the default when the
+database is PostgreSQL) and opened lazily, once per index and process.
 Every answer is checked against the database before it is shown: the index
 only proposes ids, so an idea on a board the viewer may not see, a hidden idea or one merged
 since it was indexed never reaches the page.
@@ -25,10 +26,11 @@ from forum.ideas import merging, workflow
 from forum.ideas import services as ideas
 from forum.ideas.models import Board, Idea
 from forum.search.base import SORTS, SearchBackend, SearchHit
+from forum.search.postgres_backend import PostgresBackend
 from forum.search.whoosh_backend import WhooshBackend
 from forum.web import Page
 
-BACKENDS = ("whoosh",)
+BACKENDS = ("whoosh", "postgres")
 # The index may hold ideas the viewer must not see; asking for a few more than shown keeps the
 # list full after the database has had its say.
 _SIMILAR_SLACK = 5
@@ -44,14 +46,24 @@ _open: dict[tuple[str, str], SearchBackend] = {}
 
 
 def _key(config: Mapping[str, Any]) -> tuple[str, str]:
+    if config["SEARCH_BACKEND"] == "postgres":
+        return "postgres", str(config["DATABASE_URL"])
     return config["SEARCH_BACKEND"], str(config["SEARCH_INDEX_DIR"])
 
 
 def open_backend(config: Mapping[str, Any]) -> SearchBackend:
-    """A new backend as configured (``SEARCH_BACKEND``, ``SEARCH_INDEX_DIR``)."""
+    """A new backend as configured (``SEARCH_BACKEND``, then ``SEARCH_INDEX_DIR`` for Whoosh or
+    ``DATABASE_URL`` for PostgreSQL)."""
     name = config["SEARCH_BACKEND"]
     if name == "whoosh":
         return WhooshBackend(config["SEARCH_INDEX_DIR"])
+    if name == "postgres":
+        url = str(config.get("DATABASE_URL") or "")
+        if not url.startswith("postgresql"):
+            raise RuntimeError("FORUM_SEARCH_BACKEND=postgres needs a PostgreSQL database "
+                               "(FORUM_DATABASE_URL=postgresql+psycopg://…); use whoosh "
+                               "with SQLite.")
+        return PostgresBackend(url)
     raise RuntimeError(f"FORUM_SEARCH_BACKEND={name!r} is not available in this version; "
                        f"use one of: {', '.join(BACKENDS)}.")
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import secrets
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -36,7 +35,6 @@ from whoosh import writing
 from whoosh.codec import base as whoosh_codec
 from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.highlight import ContextFragmenter, Formatter, WholeFragmenter, get_text, highlight
 from whoosh.idsets import BitSet
 from whoosh.searching import Searcher
 from whoosh.util import IDCHARS
@@ -60,6 +58,7 @@ from forum.search.base import (
     fingerprint,
 )
 from forum.search.duplicates import DuplicateRanker, RankerWeights
+from forum.search.snippets import highlighted
 
 log = logging.getLogger(__name__)
 
@@ -74,16 +73,6 @@ _WRITE_TIMEOUT_S = 30.0
 # Filters (board, status, tag combinations) whose documents are kept per searcher.
 _MAX_DOC_SETS = 256
 _MERGED = q.Term("merged", True)
-# Markdown syntax that only clutters a plain-text snippet: link targets, image/link brackets,
-# block markers at line start, emphasis and code marks. Underscores and hyphens are kept (they
-# belong to identifiers) and so is anything that looks like HTML: it is escaped, not interpreted.
-_MARKDOWN_NOISE = (
-    re.compile(r"\]\([^)\s]*\)"),
-    re.compile(r"!?\[|\]"),
-    re.compile(r"^[ \t]{0,3}(?:#{1,6}|>+|[-+*]|\d+[.)])[ \t]+", re.MULTILINE),
-    re.compile(r"`+|\*{1,3}|~~"),
-)
-_SNIPPET_CHARS = 240
 
 
 def _segment_id(cls: type, size: int = 16) -> str:
@@ -134,23 +123,6 @@ def build_schema() -> Schema:
             fields[f"{name}_{lang}"] = TEXT(analyzer=text_analyzer(lang), phrase=False,
                                             field_boost=boosts[name])
     return Schema(**fields)
-
-
-class _MarkFormatter(Formatter):
-    """Escapes text and wraps matches in <mark>, so snippets can be inserted as HTML."""
-
-    between = " … "
-
-    def _text(self, text: str) -> str:
-        return _escape(text)
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return f"<mark>{_escape(get_text(text, token, replace))}</mark>"
-
-
-def _escape(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#x27;"))
 
 
 def _naive_utc(moment: datetime) -> datetime:
@@ -383,6 +355,10 @@ class WhooshBackend(SearchBackend):
         if restriction is q.NullQuery:
             return SearchPage(hits=[], total=0)
         with self._reading() as searcher:
+            allowed = self._doc_set(searcher, restriction)
+            if allowed is not None and not allowed:
+                # Whoosh reads an empty filter as no filter at all.
+                return SearchPage(hits=[], total=0)
             fuzzy = _FuzzyExpander(searcher)
             words = text_query.words
             results = None
@@ -392,7 +368,7 @@ class WhooshBackend(SearchBackend):
             for combine in (q.And, q.Or):
                 built = text_query.build(combine, fuzzy)
                 results = searcher.search(built, limit=limit,
-                                          filter=self._doc_set(searcher, restriction),
+                                          filter=allowed,
                                           mask=self._doc_set(searcher, _MERGED),
                                           **_sort_args(sort))
                 if not results.is_empty() or len(words) < 2:
@@ -414,21 +390,12 @@ class WhooshBackend(SearchBackend):
     def _hit(self, searcher: Searcher, stored: dict[str, Any], score: Any,
              text_query: _TextQuery) -> SearchHit:
         lang = stored.get("language", "en")
-        terms = text_query.terms_for(lang)
-        title = stored.get("title", "")
-        body = _plain_text(stored.get("body", ""))
-        analyzer = text_analyzer(lang)
-        title_html = highlight(title, terms, analyzer, WholeFragmenter(), _MarkFormatter(),
-                               top=1, minscore=0) if terms else ""
-        snippet_html = highlight(body, terms, analyzer,
-                                 ContextFragmenter(maxchars=_SNIPPET_CHARS, surround=60),
-                                 _MarkFormatter(), top=2) if terms else ""
-        if not snippet_html:
-            snippet_html = _escape(_shorten(body, _SNIPPET_CHARS))
+        title_html, snippet_html = highlighted(stored.get("title", ""), stored.get("body", ""),
+                                               text_query.terms_for(lang), lang)
         # Sorted searches put the sort key in ``hit.score``; only relevance has a score.
         return SearchHit(id=int(stored["id"]),
                          score=float(score) if isinstance(score, (int, float)) else 0.0,
-                         title_html=title_html or _escape(title), snippet_html=snippet_html)
+                         title_html=title_html, snippet_html=snippet_html)
 
     def similar(self, title: str, body: str = "", *, limit: int = 5,
                 boards: Collection[str] | None = None, exclude_ids: Collection[int] = (),
@@ -480,18 +447,6 @@ def _document_from_stored(fields: dict[str, Any]) -> IdeaDocument:
                         created_at=created.replace(tzinfo=UTC),
                         merged_into=-1 if fields.get("merged") else None,
                         language=fields.get("language", "en"))
-
-
-def _plain_text(markdown: str) -> str:
-    for pattern in _MARKDOWN_NOISE:
-        markdown = pattern.sub(" ", markdown)
-    return " ".join(markdown.split())
-
-
-def _shorten(text: str, length: int) -> str:
-    if len(text) <= length:
-        return text
-    return text[: length - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _sort_args(sort: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import abort
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 
@@ -15,7 +16,7 @@ def staff_required(view: Callable) -> Callable:
     @login_required
     def wrapped(*args, **kwargs):
         if not current_user.is_staff:
-            abort(403, "Only the team can open this page.")
+            abort(403, _("Only the team can open this page."))
         return view(*args, **kwargs)
 
     return wrapped
@@ -26,7 +27,7 @@ def admin_required(view: Callable) -> Callable:
     @login_required
     def wrapped(*args, **kwargs):
         if not current_user.is_admin:
-            abort(403, "Only administrators can open this page.")
+            abort(403, _("Only administrators can open this page."))
         return view(*args, **kwargs)
 
     return wrapped

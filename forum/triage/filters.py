@@ -18,9 +18,10 @@ SORTS = {
     "new": (Idea.created_at.desc(), Idea.id.desc()),
     "old": (Idea.created_at.asc(), Idea.id.asc()),
     "top": (Idea.vote_count.desc(), Idea.id.desc()),
+    "trending": (Idea.trending_score.desc(), Idea.id.desc()),
     "activity": (Idea.last_activity_at.desc(), Idea.id.desc()),
 }
-SORT_NAMES = ("new", "old", "top", "activity", "value")
+SORT_NAMES = ("new", "old", "top", "trending", "activity", "value")
 KEYS = ("inbox", "board", "status", "tag", "owner", "from", "to", "min_votes", "voter", "sort",
         "hidden")
 

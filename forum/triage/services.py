@@ -15,11 +15,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from forum import signals
-from forum.accounts import services as accounts
 from forum.accounts.models import Role, User
 from forum.db import utcnow
 from forum.errors import Conflict, NotAllowed, NotFound, ValidationError
 from forum.extensions import db
+from forum.ideas import merging
 from forum.ideas import services as ideas
 from forum.ideas.models import (
     Board,
@@ -188,6 +188,7 @@ def set_comment_hidden(comment: Comment, by: User, *, hidden: bool, reason: str 
         audit(by, "comment.hide" if hidden else "comment.unhide", comment,
               after={"reason": clean_input(reason)} if reason else None)
         db.session.flush()
+        ideas.recount_comments([comment.idea_id])
     return comment
 
 
@@ -225,22 +226,20 @@ def internal_notes(idea_ids: Sequence[int], per_idea: int = 2) -> dict[int, list
 # --- votes on behalf of customers ----------------------------------------------------------
 
 def vote_on_behalf(idea: Idea, by: User, *, email: str, name: str = "",
-                   source: VoteSource = VoteSource.SUPPORT) -> tuple[Idea, User, bool]:
-    """Count the vote of a customer met by support or sales, creating their account (with no
-    password) when the address is new. Returns (canonical idea, voter, whether it was added)."""
+                   source: VoteSource = VoteSource.SUPPORT, tell: bool = False
+                   ) -> tuple[Idea, User, bool]:
+    """Count the vote of a customer met by support or sales (``ideas.vote_on_behalf``), and
+    take the idea out of the inbox. Returns (canonical idea, voter, whether it was added)."""
     require_staff(by)
     if source not in ON_BEHALF_SOURCES:
         raise ValidationError(_l("Choose where the vote came from."),
                               {"source": _l("Support, sales or import.")})
-    address = accounts.normalise_email(email)
-    voter = accounts.find_by_email(address)
-    if voter is None:
-        voter = accounts.register(email=address, name=name, password=None)
-    target, added = ideas.cast_vote(idea, voter, source=source, added_by=by)
+    target, vote, added = ideas.vote_on_behalf(idea, email, source=source, by=by, name=name,
+                                               tell=tell)
     if added:
         _acted(target)
         db.session.flush()
-    return target, voter, added
+    return target, vote.user, added
 
 
 @dataclass(frozen=True)
@@ -309,6 +308,49 @@ def bulk_apply(idea_ids: Sequence[int], by: User, action: str, *, value: str = "
         for idea in chosen:
             mark_reviewed(idea, by)
     return len(chosen)
+
+
+# Who can see a board, from everyone to the team only: a duplicate's voters must be able to
+# follow their vote to the idea it is merged into.
+_OPENNESS = {Visibility.PUBLIC: 0, Visibility.MEMBERS: 1, Visibility.STAFF: 2}
+
+
+def bulk_merge(idea_ids: Sequence[int], by: User, into: Idea) -> tuple[Idea, int]:
+    """Merge every selected idea into ``into`` (its canonical idea when it is itself merged):
+    all of them, or (on the first refusal) none, because the caller rolls back. Returns the
+    canonical idea and how many ideas were merged into it."""
+    require_staff(by)
+    chosen = list(db.session.scalars(select(Idea).where(Idea.id.in_(list(idea_ids)))
+                                      .order_by(Idea.id)))
+    if not chosen:
+        raise ValidationError(_l("Select at least one idea."), {"ids": _l("Nothing selected.")})
+    target = ideas.canonical(into)
+    if target.id in {i.id for i in chosen} or into.id in {i.id for i in chosen}:
+        raise Conflict(_l("The idea to merge into is one of the selected ideas: unselect it "
+                          "or choose another."), {"into": _l("Not one of the selected ideas.")})
+    if target.hidden_at is not None:
+        raise Conflict(_l("The idea to merge into is hidden from customers: their votes would "
+                          "count where they cannot see them."),
+                       {"into": _l("Choose an idea customers can see.")})
+    for idea in chosen:
+        if _OPENNESS[target.board.visibility] > _OPENNESS[idea.board.visibility]:
+            raise Conflict(
+                _l("#%(id)d “%(title)s” is on %(board)s, which more people can see than "
+                   "%(target)s: its voters could not follow their vote.", id=idea.id,
+                   title=idea.title, board=idea.board.name, target=target.board.name),
+                {"into": _l("Choose an idea on a board its voters can see.")})
+    for idea in chosen:
+        _with_idea(idea, lambda i: merging.merge_ideas(i, target, by))
+    return target, len(chosen)
+
+
+def find_idea(reference: str) -> Idea | None:
+    """An idea named by its number ("123", "#123") or its address (".../ideas/123")."""
+    text = (reference or "").strip().rstrip("/")
+    number = text.rsplit("/", 1)[-1].lstrip("#")
+    if not number.isdigit() or not 0 < int(number) <= ideas.MAX_ID:
+        return None
+    return db.session.get(Idea, int(number))
 
 
 def _with_idea(idea: Idea, operation) -> None:

@@ -27,11 +27,12 @@ from forum.errors import DomainError
 from forum.extensions import db
 from forum.ideas import services as ideas
 from forum.ideas.models import Board, Comment, Idea, Status, Tag, VoteSource
+from forum.search import service as search
 from forum.security import body_limit
 from forum.triage import csvio, filters, priority, services
 from forum.triage.access import admin_required, staff_required
 from forum.triage.models import SavedView
-from forum.web import page_number, paginate, safe_next
+from forum.web import attempt, page_number, paginate, refusal, safe_next
 
 bp = Blueprint("triage", __name__)
 
@@ -59,7 +60,6 @@ def staff_panel(idea: Idea) -> dict:
         "voters": services.voters(target),
         "audit": services.audit_trail(target),
         "score": services.priority_score(target),
-        "formula": priority.FORMULA,
         "scale": list(priority.SCALE),
         "sources": services.ON_BEHALF_SOURCES,
     }
@@ -73,8 +73,7 @@ def _done(message: str, default: str):
 
 def _refused(error: DomainError, default: str):
     db.session.rollback()
-    flash(error.message + "".join(f" {reason}" for reason in error.fields.values()
-                                  if reason not in error.message), "error")
+    flash(refusal(error), "error")
     return redirect(safe_next(default))
 
 
@@ -112,25 +111,55 @@ def _idea_list(f: filters.IdeaFilter):
         statuses=db.session.scalars(select(Status).order_by(Status.position)).all(),
         tags=services.all_tags(), staff=services.staff_members(),
         views=services.saved_views(current_user), sorts=filters.SORT_NAMES,
-        score=services.priority_score, formula=priority.FORMULA,
+        score=services.priority_score,
         notes=services.internal_notes([i.id for i in page.items]),
         endpoint=request.endpoint,
         args={k: v for k, v in request.args.items() if k != "page"},
     ), 422 if f.errors else 200
 
 
+def _selected() -> list[int]:
+    return [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+
+
 @bp.post("/staff/ideas/bulk")
 @staff_required
 def bulk():
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
-    default = url_for("triage.inbox")
-    try:
-        count = services.bulk_apply(ids, current_user, request.form.get("action", ""),
-                                    value=request.form.get("value", ""),
-                                    note=request.form.get("note", ""))
-    except DomainError as error:
-        return _refused(error, default)
-    return _done(ngettext("%(num)d idea updated.", "%(num)d ideas updated.", count), default)
+    count = attempt(lambda: services.bulk_apply(
+        _selected(), current_user, request.form.get("action", ""),
+        value=request.form.get("value", ""), note=request.form.get("note", "")))
+    if count is None:
+        return redirect(safe_next(url_for("triage.inbox")))
+    return _done(ngettext("%(num)d idea updated.", "%(num)d ideas updated.", count),
+                 url_for("triage.inbox"))
+
+
+@bp.post("/staff/ideas/bulk/merge")
+@staff_required
+def bulk_merge():
+    """Merge the selected ideas into one named by its number, or else found by a search:
+    several matches are offered to choose from, with the selection kept."""
+    ids = _selected()
+    reference = request.form.get("into", "").strip()[:200]
+    into = services.find_idea(reference)
+    if into is None:
+        if not reference or reference.lstrip("#").isdigit():
+            flash(_("Name the idea to merge into: its number, or words from its title."),
+                  "error")
+            return redirect(safe_next(url_for("triage.inbox")))
+        found = search.search_ideas(reference, current_user, per_page=10)
+        return render_template("triage/merge_pick.html", query=reference, ids=ids,
+                               candidates=[r.idea for r in found.items if r.idea.id not in ids],
+                               selected=db.session.scalars(
+                                   select(Idea).where(Idea.id.in_(ids)).order_by(Idea.id)).all(),
+                               next=safe_next(url_for("triage.inbox")))
+    merged = attempt(lambda: services.bulk_merge(ids, current_user, into))
+    if merged is None:
+        return redirect(safe_next(url_for("triage.inbox")))
+    target, count = merged
+    return _done(ngettext("%(num)d idea merged into “%(title)s”.",
+                          "%(num)d ideas merged into “%(title)s”.", count, title=target.title),
+                 url_for("triage.inbox"))
 
 
 @bp.post("/staff/views")
@@ -255,11 +284,13 @@ def vote_on_behalf(idea_id: int):
             idea, current_user, email=request.form.get("email", ""),
             name=request.form.get("name", ""),
             source=VoteSource(source) if source in {s.value for s in VoteSource}
-            else VoteSource.WEB)
+            else VoteSource.WEB, tell=request.form.get("tell") == "1")
     except DomainError as error:
         return _refused(error, _idea_page(idea))
     message = _("%(email)s's vote is counted.", email=voter.email) if added else \
         _("%(email)s had already voted for this idea.", email=voter.email)
+    if added and request.form.get("tell") == "1":
+        message += " " + _("We will email them.")
     return _done(message, _idea_page(target))
 
 

@@ -1,7 +1,7 @@
 """board list indexes: one board's listed ideas in each list order
 
 Revision ID: 81d75814218a
-Revises: 4baeb86bba5a
+Revises: 3fd5a7690ecf
 Create Date: 2026-11-23 06:15:44.075122
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '81d75814218a'
-down_revision = '4baeb86bba5a'
+down_revision = '3fd5a7690ecf'
 branch_labels = None
 depends_on = None
 

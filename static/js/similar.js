@@ -59,7 +59,8 @@
         button.formNoValidate = true;
         var next = new URL(withId(box.dataset.ideaUrl, item.id), window.location.href).pathname;
         button.setAttribute("formaction",
-          withId(box.dataset.voteUrl, item.id) + "?" + new URLSearchParams({ next: next }));
+          withId(box.dataset.voteUrl, item.id) + "?" +
+          new URLSearchParams({ next: next, from: "similar" }));
         row.appendChild(button);
       }
       list.appendChild(row);
@@ -81,6 +82,8 @@
     if (pending) { pending.abort(); }
     pending = window.AbortController ? new AbortController() : null;
     var params = new URLSearchParams({ title: text, body: details, limit: "5" });
+    results.setAttribute("aria-busy", "true");  // the last answer stays, dimmed, until the next
+    var mine = pending;
     fetch(box.dataset.similarUrl + "?" + params, {
       headers: { "Accept": "application/json" },
       credentials: "same-origin",
@@ -90,6 +93,8 @@
       return response.json();
     }).then(render).catch(function () {
       // A failed or superseded lookup leaves the last answer; posting still works.
+    }).finally(function () {
+      if (pending === mine) { results.removeAttribute("aria-busy"); }
     });
   }
 

@@ -47,8 +47,9 @@ def tab_to(page, name: re.Pattern) -> list[dict]:
     for _ in range(MAX_TABS):
         page.keyboard.press("Tab")
         stops.append(page.evaluate(FOCUS_STYLE))
-        focused = page.locator(":focus")
-        label = focused.get_attribute("aria-label") or focused.inner_text()
+        # activeElement, not :focus: a date field's picker button has the focus inside it.
+        label = page.evaluate("() => { const el = document.activeElement;"
+                              " return el.getAttribute('aria-label') || el.innerText; }")
         if name.search(label or ""):
             return stops
     raise AssertionError(f"{name.pattern!r} not reached in {MAX_TABS} tabs: {stops}")
@@ -176,4 +177,97 @@ def test_a_form_being_posted_shows_it_and_ignores_a_second_press(browser, live_a
       return {firstCancelled: first, busy, secondCancelled: second};
     }""")
     assert outcome == {"firstCancelled": False, "busy": "true", "secondCancelled": True}
+    context.close()
+
+
+def test_a_product_manager_triages_by_keyboard_alone(browser, live_app, live_server):
+    """Filter, pick, ship and mark reviewed with Tab, Enter, typing and the triage shortcuts."""
+    ids = seed(live_app)
+    with live_app.app_context():
+        bob = accounts.find_by_email("bob@example.com")
+        mobile = Board(slug="mobile", name="Mobile app", position=1)
+        db.session.add(mobile)
+        db.session.flush()
+        widget = ideas.submit_idea(bob, title="Home screen widget", body="", board=mobile).id
+        offline = ideas.submit_idea(bob, title="Offline mode", body="", board=mobile).id
+        db.session.commit()
+    state = sign_in_state(browser, live_server.url, "pam@example.com", PASSWORD)
+    context = browser.new_context(storage_state=state)
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    stops = tab_to(page, re.compile("^Inbox$"))
+    assert all(stop["visible"] for stop in stops), stops
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Triage inbox")).to_be_visible()
+    expect(page.locator(".triage-row")).to_have_count(4)
+    page.wait_for_load_state()  # the shortcuts are a deferred script
+
+    page.keyboard.press("/")  # to the filters
+    expect(page.get_by_label("Board").first).to_be_focused()
+    page.keyboard.type("Mobile")  # a closed select picks the option typed
+    expect(page.get_by_label("Board").first).to_have_value("mobile")
+    tab_to(page, re.compile("^Apply filters$"))
+    page.keyboard.press("Enter")
+    expect(page.locator(".triage-row")).to_have_count(2)
+    page.wait_for_load_state()
+
+    # j/x pick both mobile ideas; a jumps to the bulk action.
+    for key in ("j", "x", "j", "x"):
+        page.keyboard.press(key)
+    expect(page.locator(".triage-row.current")).to_contain_text("Home screen widget")
+    page.keyboard.press("a")
+    expect(page.get_by_label("Action")).to_be_focused()
+    page.keyboard.type("Set status")
+    page.keyboard.press("Tab")
+    expect(page.locator("#bulk-value")).to_be_focused()
+    page.keyboard.type("Planned")
+    expect(page.locator("#bulk-value")).to_have_value("planned")
+    tab_to(page, re.compile("^Apply$"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("2 ideas updated.")).to_be_visible()
+    expect(page.locator("#live")).to_have_text("2 ideas updated.")
+
+    # The rest of the inbox: r marks the current idea reviewed, and the inbox is empty.
+    page.goto(live_server.url + "/staff/inbox")
+    expect(page.locator(".triage-row")).to_have_count(2)
+    for left in (1, 0):
+        page.keyboard.press("j")
+        with page.expect_navigation():
+            page.keyboard.press("r")
+        page.wait_for_load_state()
+        expect(page.locator(".triage-row")).to_have_count(left)
+    expect(page.get_by_text("Inbox zero: the team has acted on every idea.")).to_be_visible()
+    with live_app.app_context():
+        assert {db.session.get(Idea, i).status.slug for i in (widget, offline)} == {"planned"}
+        assert all(db.session.get(Idea, ids[key]).staff_acted_at for key in ("csv", "gantt"))
+    context.close()
+
+
+def test_a_vote_the_server_fails_rolls_back_with_a_message(browser, live_app, live_server):
+    """A 500 from the server (intercepted in the browser): count, pressed state and the
+    button's busy state come back, and the reader is told."""
+    ids = seed(live_app)
+    state = sign_in_state(browser, live_server.url, "anna@example.com", PASSWORD)
+    context = browser.new_context(storage_state=state)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/?sort=new")
+    row = page.locator(".idea-row", has_text="Export tasks to CSV")
+    button = row.get_by_role("button", name=re.compile("Vote for"))
+    seen = []
+
+    def fail(route):
+        # What the page showed while the request was out: the optimistic vote.
+        seen.append((row.locator("[data-vote-count]").inner_text(),
+                     button.get_attribute("aria-pressed")))
+        route.fulfill(status=500, content_type="text/html", body="<h1>Internal error</h1>")
+
+    page.route("**/vote", fail)
+    button.click()
+    expect(page.locator("#live")).to_have_text("Your vote could not be saved. Please try again.")
+    assert seen == [("2", "true")]
+    expect(row.locator("[data-vote-count]")).to_have_text("1")
+    expect(button).to_have_attribute("aria-pressed", "false")
+    expect(button).not_to_have_attribute("aria-busy", "true")
+    with live_app.app_context():
+        assert db.session.get(Idea, ids["csv"]).vote_count == 1
     context.close()

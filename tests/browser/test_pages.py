@@ -1,20 +1,42 @@
 """Every page of `pages.PAGES` at a phone and a desktop width, in light and dark schemes.
 
 Each visit saves a screenshot in test-artifacts/pages/ and runs axe-core: no serious or critical
-violation is allowed (the axe policy in the README). The page must not scroll sideways, and the
-browser must report no Content-Security-Policy violation or JavaScript error.
+violation is allowed (the axe policy in the README). The page must not scroll sideways, the
+browser must report no Content-Security-Policy violation or JavaScript error, and every control
+Tab reaches shows that it has the focus.
+
+The sweep runs on SQLite only: it judges what pages look like and how they are built, which the
+database does not change; the journeys, which do write, run on both databases.
 """
 
 from __future__ import annotations
 
 import pytest
+from werkzeug.routing import RequestRedirect
 
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.pages import PAGES, PageSpec
+from tests.browser.pages import NOT_PAGES, PAGES, PageSpec
+
+pytestmark = pytest.mark.sqlite_only("the sweep judges rendering, which the database does not "
+                                     "change; journeys cover both databases")
 
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 SCHEMES = ("light", "dark")
 BLOCKING_IMPACTS = {"serious", "critical"}
+MAX_TABS = 80
+
+# One Tab further, then what has the focus and whether it is drawn: an outline of 2px or more
+# or a box-shadow of its own (the skip link is off-screen until focused, then shown).
+FOCUSED = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) { return null; }
+  const style = getComputedStyle(el);
+  const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
+  const box = el.getBoundingClientRect();
+  return {tag: el.tagName, name: (el.getAttribute("aria-label") || el.textContent || el.name
+          || el.id || "").trim().replace(/\\s+/g, " ").slice(0, 40),
+          drawn: outline || style.boxShadow !== "none", size: box.width * box.height};
+}"""
 
 
 def run_axe(page, axe_source: str) -> list[dict]:
@@ -65,6 +87,42 @@ def test_page(spec: PageSpec, viewport: str, scheme: str, browser, demo_site, si
 
         violations = [v for v in run_axe(page, axe_source) if v["impact"] in BLOCKING_IMPACTS]
         assert not violations, describe(violations)
+        if scheme == "light":  # where focus is drawn does not depend on the colour scheme
+            invisible = focus_not_shown(page)
+            assert invisible == [], f"focus is not visible on {invisible}"
         assert problems == []
     finally:
         context.close()
+
+
+def focus_not_shown(page) -> list[dict]:
+    """Tab through the page (up to MAX_TABS stops) and list the stops that show no focus."""
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    first, invisible = None, []
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        stop = page.evaluate(FOCUSED)
+        if stop is None or stop == first:
+            break  # past the last control, or back at the first: the whole page is done
+        first = first or stop
+        if not stop["drawn"] or stop["size"] == 0:
+            invisible.append(stop)
+    return invisible
+
+
+def test_every_page_a_person_can_open_has_a_row(demo_site):
+    """A new screen without a row in pages.PAGES fails here, so the sweep covers it."""
+    adapter = demo_site.app.url_map.bind("localhost")
+    covered = set()
+    for spec in PAGES:
+        path, _, query = spec.path(demo_site).partition("?")
+        try:
+            endpoint, _args = adapter.match(path, "GET", query_args=query)
+        except RequestRedirect:
+            continue
+        covered.add(endpoint)
+    get_routes = {rule.endpoint for rule in demo_site.app.url_map.iter_rules()
+                  if "GET" in (rule.methods or ())}
+    missing = get_routes - covered - set(NOT_PAGES)
+    assert missing == set(), f"GET routes with no row in pages.PAGES: {sorted(missing)}"
+    assert covered & set(NOT_PAGES) == set(), "a route has a row and a reason for none"

@@ -35,6 +35,8 @@ def test_typing_a_title_suggests_existing_ideas_and_vote_instead(live_app, live_
     results = page.locator("[data-similar-results]")
     expect(results).to_have_attribute("aria-live", "polite")
     expect(results.get_by_role("link", name="Export tasks to CSV")).to_be_visible()
+    # Screen readers hear how many were found: the count is written into the live region.
+    expect(results.locator("p.visually-hidden")).to_have_text("Similar ideas found: 1")
     expect(results).not_to_contain_text("Reactions with emoji")
     expect(results).to_contain_text("1 vote")
     expect(results).not_to_contain_text("1 votes")

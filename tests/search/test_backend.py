@@ -1,16 +1,23 @@
-"""WhooshBackend on plain documents: indexing, search, multilingual analysis, duplicates."""
+"""The search backend on plain documents: indexing, search, multilingual analysis, duplicates.
+
+The backend is the one the database under test selects (FORUM_TEST_DATABASE): Whoosh on SQLite,
+the PostgreSQL backend (its tables in a fresh migrated database) on PostgreSQL.
+"""
 
 from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from forum.search import IdeaDocument, RankerWeights, WhooshBackend, fingerprint
+from forum.search import IdeaDocument, RankerWeights, SearchBackend, WhooshBackend, fingerprint
+from forum.search.postgres_backend import PostgresBackend
+from tests.databases import kind
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -45,11 +52,31 @@ def most_voted(ids: list[int], needed: int) -> list[int]:
 
 
 @pytest.fixture
-def backend(tmp_path: Path) -> WhooshBackend:
-    b = WhooshBackend(tmp_path / "index")
+def open_backend(request: pytest.FixtureRequest, tmp_path: Path
+                 ) -> Iterator[Callable[..., SearchBackend]]:
+    """Opens the backend of this test's index; several calls open the same index (as other
+    processes would)."""
+    opened: list[SearchBackend] = []
+
+    def open_(weights: RankerWeights | None = None) -> SearchBackend:
+        if kind() == "postgres":
+            found: SearchBackend = PostgresBackend(request.getfixturevalue("database_url"),
+                                                   weights=weights)
+        else:
+            found = WhooshBackend(tmp_path / "index", weights=weights)
+        opened.append(found)
+        return found
+
+    yield open_
+    for found in opened:
+        found.close()
+
+
+@pytest.fixture
+def backend(open_backend: Callable[..., SearchBackend]) -> SearchBackend:
+    b = open_backend()
     b.index(IDEAS)
-    yield b
-    b.close()
+    return b
 
 
 def ids(page) -> list[int]:
@@ -59,7 +86,7 @@ def ids(page) -> list[int]:
 # -- indexing ------------------------------------------------------------------------------
 
 
-def test_index_replace_and_remove(backend: WhooshBackend) -> None:
+def test_index_replace_and_remove(backend: SearchBackend) -> None:
     assert backend.count() == len(IDEAS)
 
     backend.index([replace(IDEAS[2], title="Export ideas to Excel", body="xlsx please")])
@@ -73,7 +100,7 @@ def test_index_replace_and_remove(backend: WhooshBackend) -> None:
     assert 3 not in dict(backend.similar("Export ideas to Excel"))
 
 
-def test_clear_empties_search_and_similar(backend: WhooshBackend) -> None:
+def test_clear_empties_search_and_similar(backend: SearchBackend) -> None:
     backend.clear()
     assert backend.count() == 0
     assert backend.search("").total == 0
@@ -82,27 +109,25 @@ def test_clear_empties_search_and_similar(backend: WhooshBackend) -> None:
     assert ids(backend.search("dark")) == [1]
 
 
-def test_index_survives_reopening_and_sees_other_writers(tmp_path: Path) -> None:
-    first = WhooshBackend(tmp_path / "ix")
+def test_index_survives_reopening_and_sees_other_writers(open_backend) -> None:
+    first = open_backend()
     first.index(IDEAS)
-    second = WhooshBackend(tmp_path / "ix")  # e.g. another worker process
-    try:
-        assert second.count() == len(IDEAS)
-        assert second.similar("dark theme for the dashboard")[0][0] == 1
-        second.index([idea(7, "Dark theme for e-mails", days=6)])
-        second.remove([6])
-        assert first.count() == len(IDEAS)
-        assert 7 in dict(first.similar("dark theme e-mails"))
-        assert first.search("shortcuts").total == 0
-    finally:
-        first.close()
-        second.close()
+    assert first.similar("keyboard shortcuts")[0][0] == 6
+    second = open_backend()  # e.g. another worker process
+    assert second.count() == len(IDEAS)
+    assert second.similar("dark theme for the dashboard")[0][0] == 1
+    second.index([idea(7, "Dark theme for e-mails", days=6)])
+    second.remove([6])
+    assert first.count() == len(IDEAS)
+    assert 7 in dict(first.similar("dark theme e-mails"))
+    assert 6 not in dict(first.similar("keyboard shortcuts"))
+    assert first.search("shortcuts").total == 0
 
 
 # -- search --------------------------------------------------------------------------------
 
 
-def test_search_filters(backend: WhooshBackend) -> None:
+def test_search_filters(backend: SearchBackend) -> None:
     assert set(ids(backend.search("dark OR notification OR shortcuts OR csv"))) >= {1, 2, 3, 6}
     assert set(ids(backend.search("", boards=["ui"]))) == {1, 4, 6}
     assert set(ids(backend.search("", boards=["ui", "mobile"]))) == {1, 2, 4, 5, 6}
@@ -110,9 +135,10 @@ def test_search_filters(backend: WhooshBackend) -> None:
     assert ids(backend.search("", status="planned")) == [2]
     assert ids(backend.search("", tag="theme")) == [1]
     assert ids(backend.search("dark", boards=["mobile"])) == []
+    assert ids(backend.search("dark", status="declined")) == []  # a filter nothing passes
 
 
-def test_search_sorts_and_pages(backend: WhooshBackend) -> None:
+def test_search_sorts_and_pages(backend: SearchBackend) -> None:
     assert ids(backend.search("", sort="top", top_order=most_voted)) == [2, 6, 1, 4, 3, 5]
     assert ids(backend.search("", sort="top", top_order=most_voted, page=2, per_page=4)) == [3, 5]
     assert ids(backend.search("dashboard notification", sort="top",
@@ -125,12 +151,12 @@ def test_search_sorts_and_pages(backend: WhooshBackend) -> None:
     assert (beyond.hits, beyond.total) == ([], 6)
 
 
-def test_search_prefers_all_words_then_falls_back_to_any(backend: WhooshBackend) -> None:
+def test_search_prefers_all_words_then_falls_back_to_any(backend: SearchBackend) -> None:
     assert ids(backend.search("dark dashboard")) == [1]
     assert set(ids(backend.search("dashboard spreadsheet"))) == {1, 3}
 
 
-def test_merged_ideas_are_not_searchable(backend: WhooshBackend) -> None:
+def test_merged_ideas_are_not_searchable(backend: SearchBackend) -> None:
     backend.index([idea(8, "Dark mode everywhere", merged_into=1, days=7)])
     assert ids(backend.search("dark")) == [1]
     assert backend.count() == len(IDEAS) + 1
@@ -141,12 +167,12 @@ def test_merged_ideas_are_not_searchable(backend: WhooshBackend) -> None:
     "{}", "^2", "~", "\\", "dark AND", "OR dark", "\x00", "   ", "' OR 1=1 --", "é" * 500,
     "word " * 200, "<script>alert(1)</script>",
 ])
-def test_malformed_queries_never_raise(backend: WhooshBackend, query: str) -> None:
+def test_malformed_queries_never_raise(backend: SearchBackend, query: str) -> None:
     page = backend.search(query)
     assert page.total >= 0
 
 
-def test_highlights_are_html_safe(backend: WhooshBackend) -> None:
+def test_highlights_are_html_safe(backend: SearchBackend) -> None:
     backend.index([idea(9, "Script <b>tags</b> & quotes \"here\"",
                         "Typing <script>alert('x')</script> in a tags field breaks it")])
     [hit] = backend.search("tags").hits
@@ -157,7 +183,7 @@ def test_highlights_are_html_safe(backend: WhooshBackend) -> None:
     assert "<mark>tags</mark>" in hit.snippet_html
 
 
-def test_snippet_without_match_is_escaped_excerpt(backend: WhooshBackend) -> None:
+def test_snippet_without_match_is_escaped_excerpt(backend: SearchBackend) -> None:
     backend.index([idea(10, "Better onboarding", "**Welcome** <i>tour</i> for new [users](/u)")])
     [hit] = backend.search("onboarding").hits
     assert hit.snippet_html == "Welcome &lt;i&gt;tour&lt;/i&gt; for new users"
@@ -167,73 +193,67 @@ def test_snippet_without_match_is_escaped_excerpt(backend: WhooshBackend) -> Non
 
 
 @pytest.mark.parametrize("query", ["améliorations", "ameliorations", "AMÉLIORATION", "accentue"])
-def test_french_stemming_and_accent_folding(backend: WhooshBackend, query: str) -> None:
+def test_french_stemming_and_accent_folding(backend: SearchBackend, query: str) -> None:
     assert ids(backend.search(query)) == [4]
 
 
 @pytest.mark.parametrize("query", ["notifiche", "notifica", "idee", "stati"])
-def test_italian_plural_and_singular(backend: WhooshBackend, query: str) -> None:
+def test_italian_plural_and_singular(backend: SearchBackend, query: str) -> None:
     assert 5 in ids(backend.search(query))
 
 
-def test_italian_plural_document_found_by_singular(tmp_path: Path) -> None:
-    b = WhooshBackend(tmp_path / "ix")
-    try:
-        b.index([idea(1, "Miglioramenti delle notifiche", language="it")])
-        assert ids(b.search("miglioramento notifica")) == [1]
-    finally:
-        b.close()
+def test_italian_plural_document_found_by_singular(open_backend) -> None:
+    b = open_backend()
+    b.index([idea(1, "Miglioramenti delle notifiche", language="it")])
+    assert ids(b.search("miglioramento notifica")) == [1]
 
 
-def test_typo_is_tolerated(backend: WhooshBackend) -> None:
+def test_typo_is_tolerated(backend: SearchBackend) -> None:
     assert ids(backend.search("notifcation"))[0] == 2
     assert ids(backend.search("shortcust")) == [6]
 
 
 @pytest.mark.parametrize("query", ["dark-mode", "dark mode", "Dark_Mode", "darkMode"])
-def test_hyphen_and_identifier_variants(backend: WhooshBackend, query: str) -> None:
+def test_hyphen_and_identifier_variants(backend: SearchBackend, query: str) -> None:
     backend.index([idea(11, "Support dark-mode in e-mails", days=8)])
     assert set(ids(backend.search(query))) == {1, 11}
 
 
-def test_identifiers_are_split_and_kept_whole(tmp_path: Path) -> None:
-    b = WhooshBackend(tmp_path / "ix")
-    try:
-        b.index([idea(1, "getUserName returns null", "NullPointerException in UserService"),
-                 idea(2, "User name is too long", "names over 40 characters are cut")])
-        assert set(ids(b.search("user name"))) == {1, 2}
-        assert ids(b.search("getUserName"))[0] == 1
-        assert ids(b.search("NullPointerException")) == [1]
-    finally:
-        b.close()
+def test_identifiers_are_split_and_kept_whole(open_backend) -> None:
+    b = open_backend()
+    b.index([idea(1, "getUserName returns null", "NullPointerException in UserService"),
+             idea(2, "User name is too long", "names over 40 characters are cut")])
+    assert set(ids(b.search("user name"))) == {1, 2}
+    assert ids(b.search("getUserName"))[0] == 1
+    assert ids(b.search("NullPointerException")) == [1]
 
 
 # -- duplicates ----------------------------------------------------------------------------
 
 
-def test_similar_ranks_paraphrase_first(backend: WhooshBackend) -> None:
+def test_similar_ranks_paraphrase_first(backend: SearchBackend) -> None:
     found = backend.similar("Dark theme for the dashboard", "Night mode would help my eyes")
     assert found[0][0] == 1
     assert all(a[1] >= b[1] for a, b in itertools.pairwise(found))
 
 
-def test_similar_in_french_and_italian(backend: WhooshBackend) -> None:
+def test_similar_in_french_and_italian(backend: SearchBackend) -> None:
     assert backend.similar("Améliorer la recherche des mots avec accents")[0][0] == 4
     assert backend.similar("Notifiche via email quando lo stato cambia")[0][0] == 5
 
 
-def test_similar_tolerates_typos_in_titles(backend: WhooshBackend) -> None:
+def test_similar_tolerates_typos_in_titles(backend: SearchBackend) -> None:
     assert backend.similar("Push notifcations on mobil")[0][0] == 2
 
 
-def test_similar_excludes_merged_ideas(backend: WhooshBackend) -> None:
+def test_similar_excludes_merged_ideas(backend: SearchBackend) -> None:
     backend.index([idea(12, "Dark mode for the dashboard please", merged_into=1, days=9)])
     found = dict(backend.similar("Dark mode for the dashboard", limit=10))
     assert 12 not in found
     assert 1 in found
 
 
-def test_similar_respects_created_before_boards_and_exclusions(backend: WhooshBackend) -> None:
+def test_similar_respects_created_before_boards_and_exclusions(backend: SearchBackend) -> None:
     backend.index([idea(13, "Dark mode for the admin dashboard", board="admin", days=10)])
     query = "Dark mode for the dashboard"
     assert {i for i, _ in backend.similar(query, limit=10)} >= {1, 13}
@@ -244,25 +264,22 @@ def test_similar_respects_created_before_boards_and_exclusions(backend: WhooshBa
     assert backend.similar(query, created_before=T0) == []
 
 
-def test_similar_returns_only_related_ideas(backend: WhooshBackend) -> None:
+def test_similar_returns_only_related_ideas(backend: SearchBackend) -> None:
     assert backend.similar("zzqx wvvy") == []
     assert len(backend.similar("ideas", limit=2)) <= 2
 
 
-def test_recency_prior_can_be_disabled(tmp_path: Path) -> None:
-    b = WhooshBackend(tmp_path / "ix", weights=RankerWeights(recency=0.0))
-    try:
-        b.index([idea(1, "Export to CSV", days=0), idea(2, "Export to CSV", days=300)])
-        scores = dict(b.similar("Export to CSV"))
-        assert scores[1] == pytest.approx(scores[2])
-    finally:
-        b.close()
+def test_recency_prior_can_be_disabled(open_backend) -> None:
+    b = open_backend(weights=RankerWeights(recency=0.0))
+    b.index([idea(1, "Export to CSV", days=0), idea(2, "Export to CSV", days=300)])
+    scores = dict(b.similar("Export to CSV"))
+    assert scores[1] == pytest.approx(scores[2])
 
 
 # -- fingerprints --------------------------------------------------------------------------
 
 
-def test_stored_versions_detect_missing_and_stale(backend: WhooshBackend) -> None:
+def test_stored_versions_detect_missing_and_stale(backend: SearchBackend) -> None:
     stored = backend.stored_versions()
     assert stored == {doc.id: fingerprint(doc) for doc in IDEAS}
 
@@ -286,7 +303,7 @@ def test_fingerprint_is_stable_and_treats_naive_datetimes_as_utc() -> None:
 # -- concurrency ---------------------------------------------------------------------------
 
 
-def test_concurrent_reads_and_writes(backend: WhooshBackend) -> None:
+def test_concurrent_reads_and_writes(backend: SearchBackend) -> None:
     errors: list[BaseException] = []
 
     def reader() -> None:

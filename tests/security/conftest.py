@@ -4,8 +4,10 @@ Every secret carries a marker so a test can prove it never reaches the wrong rea
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -101,20 +103,47 @@ def _build_world() -> dict:
     }
 
 
-@pytest.fixture
-def world_db(app_config) -> tuple[str, dict]:
-    """The world, built into this test's own database (SQLite or PostgreSQL alike)."""
+@dataclass
+class WorldTemplate:
+    url: str          # the seeded database every world test gets a copy of
+    index: Path       # its search index, copied likewise
+    ids: dict
+
+
+@pytest.fixture(scope="session")
+def world_template(migrated_db, tmp_path_factory) -> WorldTemplate:
+    """The world, built once per run into a seeded template (tests/databases.py)."""
     from forum import create_app
     from forum.search import service as search
+    from tests.conftest import config_for
 
-    app = create_app(app_config)
-    with app.app_context():
-        ids = _build_world()
-        db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
-    search.close(app)
-    return app_config["DATABASE_URL"], ids
+    folder = tmp_path_factory.mktemp("world")
+    ids: dict = {}
+
+    def build(url: str) -> None:
+        app = create_app(config_for(folder, url))
+        with app.app_context():
+            ids.update(_build_world())
+            db.session.remove()
+            db.engine.dispose()
+        search.close(app)
+
+    url = migrated_db.seed(build)
+    return WorldTemplate(url=url, index=folder / "search-index", ids=ids)
+
+
+@pytest.fixture(scope="session")
+def database_seed(world_template) -> str:
+    """Tests of the world get a copy of its template as their database (see database_url)."""
+    return world_template.url
+
+
+@pytest.fixture
+def world_db(app_config, database_seed, world_template) -> tuple[str, dict]:
+    """The world in this test's own database (SQLite or PostgreSQL alike), a copy of the one
+    built for the run, with its search index beside it."""
+    shutil.copytree(world_template.index, app_config["SEARCH_INDEX_DIR"], dirs_exist_ok=True)
+    return app_config["DATABASE_URL"], world_template.ids
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from forum import create_app
 from tests.conftest import IsolatedClient
 from tests.security.conftest import rules_with, sample_path, sign_in_as
 
+pytestmark = pytest.mark.any_database("headers are added after the view, whatever the database")
+
 
 def assert_hardened(response, where: str) -> None:
     headers = response.headers

@@ -488,6 +488,13 @@ ROUTES: dict[str, list[Check]] = {
               data=lambda w: {"ids": [w.ideas["public"].id, w.ideas["staff"].id],
                               "action": "reviewed"}),
     ],
+    "triage.bulk_merge": [
+        Check("POST", lambda w: "/staff/ideas/bulk/merge", staff_only(done("/staff/inbox")),
+              data=lambda w: {"ids": [w.ideas["staff"].id], "into": str(w.ideas["public"].id)}),
+        Check("POST", lambda w: "/staff/ideas/bulk/merge", staff_only(OK),
+              data=lambda w: {"ids": [w.ideas["staff"].id], "into": "export"},
+              why="words, not a number: the matching ideas are offered to choose from"),
+    ],
     "triage.save_view": [
         Check("POST", lambda w: "/staff/views", staff_only(done("/staff/ideas")),
               data=lambda w: {"name": "Fred's view", "board": "general"}),
@@ -585,12 +592,68 @@ ROUTES: dict[str, list[Check]] = {
         Check("POST", lambda w: "/admin/import", admin_only(INVALID),
               data=lambda w: {"format": "generic"}, why="no file"),
     ],
+    # --- webhooks (admins), and the incoming status hook (signed, no session) -------------
+    "webhooks.index": [Check("GET", lambda w: "/admin/webhooks", admin_only(OK))],
+    "webhooks.create": [
+        Check("POST", lambda w: "/admin/webhooks", admin_only(Expect(200, writes=True)),
+              data=lambda w: {"name": "Fred's hook", "url": "https://fred.example/hook",
+                              "events": ["comment.created"]},
+              why="answers the page with the new secret, shown once"),
+        Check("POST", lambda w: "/admin/webhooks", admin_only(INVALID),
+              data=lambda w: {"name": "Fred's hook", "url": "file:///etc/passwd",
+                              "events": ["comment.created"]}),
+    ],
+    "webhooks.edit": [
+        Check("GET", lambda w: "/admin/webhooks/999999", admin_only(NOT_FOUND)),
+        Check("POST", lambda w: "/admin/webhooks/999999", admin_only(NOT_FOUND),
+              data=lambda w: {"name": "Fred's hook", "url": "https://fred.example/hook",
+                              "events": ["comment.created"]}),
+    ],
+    "webhooks.send_test": [
+        Check("POST", lambda w: "/admin/webhooks/999999/test", admin_only(NOT_FOUND)),
+    ],
+    "webhooks.rotate_secret": [
+        Check("POST", lambda w: "/admin/webhooks/999999/secret", admin_only(NOT_FOUND)),
+    ],
+    "webhooks.delete": [
+        Check("POST", lambda w: "/admin/webhooks/999999/delete", admin_only(NOT_FOUND)),
+    ],
+    "webhooks.redeliver": [
+        Check("POST", lambda w: "/admin/webhooks/deliveries/999999/redeliver",
+              admin_only(NOT_FOUND)),
+    ],
+    "webhooks.create_status_hook": [
+        Check("POST", lambda w: "/admin/status-hooks", admin_only(Expect(200, writes=True)),
+              data=lambda w: {"name": "Fred's pipeline", "github_status": "shipped"},
+              why="answers the page with the hook's address and secret, shown once"),
+    ],
+    "webhooks.update_status_hook": [
+        Check("POST", lambda w: "/admin/status-hooks/999999", admin_only(NOT_FOUND),
+              data=lambda w: {"name": "Fred's pipeline"}),
+    ],
+    "webhooks.rotate_status_hook_secret": [
+        Check("POST", lambda w: "/admin/status-hooks/999999/secret", admin_only(NOT_FOUND)),
+    ],
+    "webhooks.delete_status_hook": [
+        Check("POST", lambda w: "/admin/status-hooks/999999/delete", admin_only(NOT_FOUND)),
+    ],
+    "webhooks.receive_status": [
+        Check("POST", lambda w: "/hooks/status/no-such-hook", everyone(NOT_FOUND),
+              json=lambda w: {"idea": w.ideas["public"].id, "status": "shipped"},
+              why="no session counts: only a hook's key and signature (tests/web/"
+                  "test_status_hooks.py)"),
+    ],
 }
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
+# A refused write must leave every table unchanged on each database; what a GET answers is
+# decided by the same code and rows on both, so the PostgreSQL run checks the writes only.
+READS = pytest.mark.any_database("a GET: who may read it does not depend on the database")
+
 CASES = [
-    pytest.param(endpoint, check, persona, id=f"{endpoint}[{n}]-{check.method}-{persona}")
+    pytest.param(endpoint, check, persona, id=f"{endpoint}[{n}]-{check.method}-{persona}",
+                 marks=[READS] if check.method == "GET" else [])
     for endpoint, checks in ROUTES.items()
     for n, check in enumerate(checks)
     for persona in PERSONAS

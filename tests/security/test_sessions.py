@@ -24,6 +24,10 @@ WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_EXEMPT: dict[str, str] = {
     "notifications.unsubscribe": "RFC 8058 one-click unsubscribe: mail clients post it without "
                                  "a session; the signed token in the URL is the authentication",
+    "webhooks.receive_status": "incoming status hook: other tools post without a session; the "
+                               "HMAC-SHA256 signature with the hook's secret (and a timestamp "
+                               "within WEBHOOK_TOLERANCE_SECONDS) is the authentication, and "
+                               "the session is never consulted (tests/web/test_status_hooks.py)",
     **dict.fromkeys(
         [f"api.{name}" for name in ("create_idea", "patch_idea", "vote", "unvote",
                                     "vote_on_behalf", "change_status", "merge", "unmerge",

@@ -41,3 +41,12 @@ def test_stacked_bars_add_up():
     assert heights[0] + heights[1] == pytest.approx(heights[2] + heights[3])
     assert heights[0] == pytest.approx(3 * heights[2])
     assert "Open" in svg and "Done" in svg  # the legend
+
+
+def test_axis_labels_thin_out_when_they_would_overlap():
+    weeks = [f"{d:02d} Sep" for d in range(1, 13)]
+    crowded = str(bar_chart(weeks, list(range(12)), title="Votes"))
+    roomy = str(bar_chart(weeks[:6], list(range(6)), title="Votes"))
+    assert crowded.count('class="axis" x=') - 5 == 6  # 5 on the value axis, every second week
+    assert roomy.count('class="axis" x=') - 5 == 6  # every week
+    assert all(f"<title>{week}: " in crowded for week in weeks)  # each bar keeps its label

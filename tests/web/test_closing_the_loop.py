@@ -140,7 +140,7 @@ def test_daily_readers_get_one_digest_with_the_days_updates(app, personas, make_
     assert "Your daily digest: 2 updates" in digest[0]["Subject"]
     assert "Calendar sync" in text and "Now Planned. Next quarter." in text
     assert "Offline mode" in text and "Anna commented: Trains have no signal" in text
-    assert "<li>Anna commented: Trains have no signal</li>" in html_of(digest[0])
+    assert " · Anna commented: Trains have no signal</li>" in html_of(digest[0])
     assert digest[0]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 

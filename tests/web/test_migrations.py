@@ -6,15 +6,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from forum.db import utcnow
+from forum.db import include_object, utcnow
 from forum.extensions import db
 from forum.ideas.models import Board, Status
 
 
 def test_models_and_migrations_agree(app):
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True,
-                                                               "render_as_batch": True})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "render_as_batch": True, "include_object": include_object})
         diff = compare_metadata(context, db.metadata)
     assert diff == []
 

@@ -131,7 +131,7 @@ def test_sign_up_is_rate_limited_with_a_clear_page(limited_client):
     response = limited_client.post("/signup", data={"name": "P3", "email": "p3@example.com",
                                                     "password": PASSWORD})
     assert response.status_code == 429
-    assert "Too many attempts" in response.text and "2 per 1 hour" in response.text
+    assert "Too many attempts" in response.text and "2 attempts per 1 hour" in response.text
     assert db.session.scalar(db.select(User).where(User.email == "p3@example.com")) is None
     # Reading is never limited.
     assert limited_client.get("/signup").status_code == 200

@@ -112,3 +112,23 @@ def test_a_closed_idea_says_in_words_that_voting_is_closed(client, make_idea, pe
     services.change_status(idea, services.find_status("shipped"), personas["pam"])
     db.session.commit()
     assert "Voting is closed</span>" in client.get(f"/ideas/{idea.id}").text
+
+
+def test_ideas_not_everyone_may_read_get_no_link_preview(client, auth, personas, make_idea):
+    from forum.ideas.models import Board, Visibility
+    from forum.triage import services as triage
+
+    beta = Board(slug="beta", name="Beta", visibility=Visibility.MEMBERS, position=5)
+    db.session.add(beta)
+    members_only = make_idea("Secret beta feature", "Not announced yet.", board=beta)
+    hidden = make_idea("Posted twice", "By mistake.")
+    triage.set_idea_hidden(hidden, personas["pam"], hidden=True)
+    db.session.commit()
+    auth.login("pam@example.com")
+    for idea in (members_only, hidden):
+        html = client.get(f"/ideas/{idea.id}").text
+        assert idea.title in html  # the team reads the page...
+        head = parse(html)
+        assert head.meta("og:title") is None and head.meta("og:description") is None
+        assert head.meta("description") is None and head.meta("twitter:card") is None
+        assert head.meta("robots") == "noindex"  # ...which is not a preview for anyone else

@@ -9,6 +9,7 @@ import pytest
 from forum.accounts.models import User
 from forum.db import utcnow
 from forum.extensions import db
+from forum.ideas import merging
 from forum.ideas import services as ideas
 from forum.ideas.models import Board, Comment, Idea, Status, Tag, Visibility, Vote, VoteSource
 from forum.triage import services as triage
@@ -171,7 +172,7 @@ def test_value_for_effort_is_shown_and_sorts(client, pam, make_idea, make_user):
     client.post(f"/staff/ideas/{dear.id}/priority", data={"impact": "2", "effort": "5"})
     page = client.get(f"/ideas/{cheap.id}").text
     assert "voters \u00d7 impact \u00f7 effort" in page
-    assert "1 \u00d7 4 \u00f7 1" in page and "<strong data-score>4.0</strong>" in page
+    assert "1 \u00d7 4 \u00f7 1" in page and "<strong data-score>4</strong>" in page
     listing = client.get("/staff/ideas?sort=value").text
     assert listing.index("Cheap win") < listing.index("Costly") < listing.index("Unrated")
 
@@ -353,3 +354,102 @@ def test_the_idea_page_forms(client, pam, make_idea, personas, no_drift):
     assert (idea.status.slug, idea.board.slug, idea.hidden_at) == ("planned", "mobile", None)
     actions = [e.action for e in triage.audit_trail(idea)]
     assert actions == ["idea.unhide", "idea.hide", "idea.edit", "idea.status", "idea.reviewed"]
+
+
+def _state(*ideas_: Idea) -> list[tuple]:
+    db.session.expire_all()
+    return [(i.id, db.session.get(Idea, i.id).merged_into_id,
+             db.session.get(Idea, i.id).vote_count) for i in ideas_]
+
+
+def test_bulk_merge_into_an_idea_named_by_its_number(client, pam, make_idea, personas,
+                                                      no_drift):
+    target, one, two = make_idea("Export to CSV"), make_idea("CSV export"), make_idea("csv pls")
+    ideas.cast_vote(one, personas["bob"])
+    ideas.cast_vote(two, personas["bob"])
+    db.session.commit()
+    response = client.post("/staff/ideas/bulk/merge",
+                           data={"ids": [one.id, two.id], "into": f"#{target.id}"})
+    assert response.status_code == 302
+    assert "2 ideas merged into “Export to CSV”" in client.get("/staff/inbox").text
+    db.session.expire_all()
+    assert [db.session.get(Idea, i.id).merged_into_id for i in (one, two)] == [target.id] * 2
+    # Each author's own vote and Bob's two votes: Bob is counted once.
+    people = {target.author_id, one.author_id, two.author_id, personas["bob"].id}
+    assert db.session.get(Idea, target.id).vote_count == len(people)
+
+
+def test_bulk_merge_by_words_offers_the_matching_ideas(client, pam, make_idea):
+    target, dup = make_idea("Dark mode for the dashboard"), make_idea("Night theme")
+    page = client.post("/staff/ideas/bulk/merge", data={"ids": [dup.id], "into": "dark mode"})
+    assert page.status_code == 200
+    assert f'name="into" value="{target.id}"' in page.text
+    assert f'name="into" value="{dup.id}"' not in page.text  # not into itself
+    assert f'name="ids" value="{dup.id}"' in page.text       # the selection is kept
+    client.post("/staff/ideas/bulk/merge", data={"ids": [dup.id], "into": str(target.id)})
+    assert _state(dup) == [(dup.id, target.id, 1)]
+
+
+@pytest.mark.parametrize("problem", ["in_selection", "hidden", "staff_board", "unknown",
+                                     "already_merged"])
+def test_bulk_merge_refusals_say_why_and_change_nothing(client, pam, make_idea, personas,
+                                                        problem, no_drift):
+    target, one, two = make_idea("Target idea"), make_idea("First dup"), make_idea("Second dup")
+    into, expected = str(target.id), "Target idea"
+    if problem == "in_selection":
+        into, expected = str(two.id), "is one of the selected ideas"
+    elif problem == "hidden":
+        target.hidden_at = utcnow()
+        expected = "hidden from customers"
+    elif problem == "staff_board":
+        inner = Board(slug="inner", name="Inner", visibility=Visibility.STAFF)
+        db.session.add(inner)
+        target.board = inner
+        expected = "its voters could not follow their vote"
+    elif problem == "unknown":
+        into, expected = "999999", "Name the idea to merge into"
+    else:
+        merging.merge_ideas(two, make_idea("Elsewhere"), personas["pam"])
+        expected = "already merged"
+    db.session.commit()
+    before = _state(target, one, two)
+    response = client.post("/staff/ideas/bulk/merge", data={"ids": [one.id, two.id],
+                                                            "into": into})
+    assert response.status_code == 302
+    assert expected in client.get("/staff/inbox").text.replace("&#34;", '"')
+    assert _state(target, one, two) == before
+
+
+@pytest.mark.parametrize("path", ["/staff/inbox", "/staff/ideas"])
+@pytest.mark.parametrize("sort", ["top", "trending", "new", "activity"])
+def test_filters_work_together_with_every_sort(client, pam, make_idea, make_user, personas,
+                                               path, sort):
+    """Voted by a customer, a date range, no owner and a vote threshold, all at once: the
+    ideas that pass every filter, in the order of the chosen sort."""
+    bob, now = personas["bob"], utcnow()
+    made = {}
+    # (title, extra voters, days ago posted, hours since last activity, owned)
+    for title, extra, age, quiet, owned in [
+        ("Alpha", 3, 2, 5, False), ("Bravo", 1, 3, 1, False), ("Charlie", 2, 1, 9, False),
+        ("Owned", 4, 2, 0, True), ("Too old", 4, 40, 0, False), ("Few votes", 0, 2, 0, False),
+    ]:
+        idea = make_idea(title)
+        for _n in range(extra):
+            ideas.cast_vote(idea, make_user())
+        if title != "Few votes":
+            ideas.cast_vote(idea, bob)
+        idea.created_at = now - timedelta(days=age)
+        idea.last_activity_at = now - timedelta(hours=quiet)
+        idea.owner = personas["pam"] if owned else None
+        made[title] = idea
+    made["Bravo"].trending_score = 1e9  # a burst of recent votes, whatever the total
+    db.session.commit()
+    since = (now - timedelta(days=7)).date().isoformat()
+    page = client.get(f"{path}?voter=bob@example.com&owner=none&min_votes=2&from={since}"
+                      f"&sort={sort}").text
+    shown = sorted((t for t in made if f">{t}</a>" in page), key=page.index)
+    expected = {"top": ["Alpha", "Charlie", "Bravo"], "trending": ["Bravo", "Alpha", "Charlie"],
+                "new": ["Charlie", "Alpha", "Bravo"],
+                "activity": ["Bravo", "Alpha", "Charlie"]}[sort]
+    assert shown == expected
+    assert f'<option value="{sort}" selected>' in page

@@ -62,7 +62,8 @@ def _count(client, path: str) -> int:
     with statements() as seen:
         response = client.get(path)
     assert response.status_code == 200
-    return len(seen)
+    # SQLite's driver sends its BEGIN as a statement, PostgreSQL's does not: count the rest.
+    return sum(1 for statement, _ in seen if statement.strip().upper() != "BEGIN")
 
 
 @pytest.mark.parametrize("signed_in", [False, True], ids=["signed-out", "signed-in"])
@@ -76,9 +77,9 @@ def test_list_pages_issue_the_same_queries_for_any_page_size(app, client, auth, 
         counts[per_page] = {path: _count(client, path) for path in LIST_PAGES
                             if signed_in or "beta" not in path}
     assert counts[3] == counts[20]
-    # BEGIN, boards, tags, count, the page of ideas, their tags; signed in adds who I am, my
-    # unread notifications and what I voted for.
-    assert max(counts[20].values()) == (9 if signed_in else 6)
+    # Boards, tags, count, the page of ideas, their tags; signed in adds who I am, my unread
+    # notifications and what I voted for.
+    assert max(counts[20].values()) == (8 if signed_in else 5)
 
 
 def test_profile_lists_do_not_query_per_idea(client, auth, personas, make_idea):
@@ -122,6 +123,8 @@ def _plans(client, path: str) -> list[tuple[str, str]]:
     return plans
 
 
+@pytest.mark.sqlite_only("reads SQLite's EXPLAIN QUERY PLAN; PostgreSQL's planner chooses by "
+                        "table statistics, which a test's few rows do not resemble")
 @pytest.mark.parametrize("path", LIST_PAGES)
 def test_list_queries_read_an_index_in_list_order(client, auth, busy_site, path):
     auth.login()

@@ -10,7 +10,7 @@ APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
 .DEFAULT_GOAL := help
 .PHONY: help install catalogs run test test-sqlite test-postgres test-fast lint browser-deps \
-	postgres-deps axe translations clean
+	postgres-deps axe translations clean bench bench-deps
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -118,6 +118,18 @@ test-fast: install ## the suite without the browser and slow tests
 
 lint: install ## ruff
 	$(BIN)/ruff check .
+
+bench-deps: ## install Debian's wrk load generator for the benchmark (as root)
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing wrk with apt-get…"; \
+	    ($(APT_GET) install -y -qq wrk >/dev/null 2>&1 || \
+	     ($(APT_GET) update -qq && $(APT_GET) install -y -qq wrk >/dev/null)); \
+	  else echo "wrk is not installed and we are not root: apt-get install wrk" >&2; exit 1; fi; \
+	fi
+
+bench: install bench-deps ## load benchmark on generated data (cached in bench/data/); BENCH_SCALE=0.1 for a quick run
+	$(BIN)/python -m bench.run
 
 clean: ## remove the virtualenv and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info tests/browser/vendor test-artifacts

@@ -1,0 +1,1 @@
+"""Benchmarks: the data generator (``python -m bench.generate``) and the suite (``make bench``)."""

@@ -3,7 +3,8 @@ then FORUM_DEFAULT_LOCALE."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, has_request_context, redirect, request, url_for
+from flask import Blueprint, Flask, current_app, g, has_request_context, redirect, request, url_for
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 from forum.config import LOCALES
@@ -53,7 +54,29 @@ def choose_language():
     return response
 
 
+def _translations():
+    """The catalogue of the current locale, looked up once per request. Flask-Babel resolves
+    the context, locale and domain again on every call, and a list page translates more than a
+    hundred strings. Keyed by the locale object, so ``force_locale`` (emails in each
+    recipient's language) is obeyed."""
+    store = request if has_request_context() else g
+    locale = get_locale()
+    cached = getattr(store, "_forum_translations", None)
+    if cached is None or cached[0] is not locale:
+        cached = (locale, get_translations())
+        store._forum_translations = cached
+    return cached[1]
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories="translations")
+    # The same callables Flask-Babel installs, over the catalogue cached for the request.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.register_blueprint(bp)

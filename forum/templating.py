@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request, url_for
 from flask_babel import (
     format_date,
     format_datetime,
     format_decimal,
     format_timedelta,
     get_locale,
+    get_timezone,
+    gettext,
 )
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from forum.i18n import LANGUAGE_NAMES
 from forum.ideas.workflow import voting_open
@@ -22,11 +27,59 @@ def when(value: datetime | None) -> str:
     """Relative ("3 days ago"), in the reader's language."""
     if value is None:
         return ""
-    return format_timedelta(value - datetime.now(UTC), add_direction=True, threshold=1.0)
+    delta = value - datetime.now(UTC)
+    # Babel itself works on whole seconds, so this key loses nothing; a busy list page asks
+    # for the same few dozen (value, second) pairs many times over.
+    return _when(delta.days * 86400 + delta.seconds, str(get_locale()))
+
+
+@lru_cache(maxsize=8192)
+def _when(seconds: int, _locale: str) -> str:
+    return format_timedelta(timedelta(seconds=seconds), add_direction=True, threshold=1.0)
 
 
 def exact(value: datetime | None) -> str:
-    return format_datetime(value, "medium") if value else ""
+    return _exact(value, str(get_locale()), str(get_timezone())) if value else ""
+
+
+@lru_cache(maxsize=8192)
+def _exact(value: datetime, _locale: str, _timezone: str) -> str:
+    # Babel formatting costs tens of microseconds and a list shows the same few hundred
+    # timestamps to everyone; the reader's locale and time zone are part of the key.
+    return format_datetime(value, "medium")
+
+
+def idea_url(endpoint: str, idea_id: int, slug: str | None = None) -> str:
+    """``url_for`` for the per-idea links of a list (four per row): the rules never change
+    while the process runs, so each path is built once."""
+    return _idea_url(request.script_root, endpoint, idea_id, slug)
+
+
+@lru_cache(maxsize=16384)
+def _idea_url(_script_root: str, endpoint: str, idea_id: int, slug: str | None) -> str:
+    return url_for(endpoint, idea_id=idea_id, slug=slug)
+
+
+def vote_button_text() -> dict:
+    """What every vote button of a page shares, translated and built once per request."""
+    # On the request, not on g: an app context can outlive one request (tests, CLI). Keyed by
+    # the locale so a page rendered under force_locale (emails) gets its own labels.
+    locale = get_locale()
+    cached = getattr(request, "_forum_vote_button_text", None)
+    if cached is None or cached[0] is not locale:
+        cached = request._forum_vote_button_text = (locale, {
+            "voted": gettext("Your vote is counted."),
+            "unvoted": gettext("Your vote is withdrawn."),
+            "failed": gettext("Your vote could not be saved. Please try again."),
+            "closed": gettext("Voting is closed"),
+            "votes": gettext("votes"),
+            # Formatted with each title by the template; Markup escapes the title.
+            "vote_for": Markup(gettext("Vote for “%(title)s”")),
+            "signin_url": url_for("accounts.sign_in", next=request.full_path),
+            "csrf_token": generate_csrf(),
+            "next": request.full_path,
+        })
+    return cached[1]
 
 
 def atom_date(value: datetime | None) -> str:
@@ -44,7 +97,8 @@ def init_app(app: Flask) -> None:
         markdown=render_markdown, excerpt=excerpt, when=when, exact=exact, day=day, slugify=slugify,
         atom_date=atom_date, decimal=format_decimal,
     )
-    app.jinja_env.globals.update(language_names=LANGUAGE_NAMES, voting_open=voting_open)
+    app.jinja_env.globals.update(language_names=LANGUAGE_NAMES, voting_open=voting_open,
+                                 idea_url=idea_url, vote_button_text=vote_button_text)
 
     @app.context_processor
     def site():

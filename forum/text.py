@@ -52,6 +52,7 @@ def render_markdown(source: str) -> Markup:
 _MARKDOWN_NOISE = re.compile(r"[`*_>#\[\]()!~|-]+")
 
 
+@lru_cache(maxsize=4096)
 def excerpt(source: str, length: int = 180) -> str:
     """Plain-text preview for lists and emails."""
     plain = " ".join(_MARKDOWN_NOISE.sub(" ", source).split())
@@ -60,6 +61,7 @@ def excerpt(source: str, length: int = 180) -> str:
     return plain[: length - 1].rsplit(" ", 1)[0] + "…"
 
 
+@lru_cache(maxsize=4096)
 def slugify(text: str, max_length: int = 60) -> str:
     import unicodedata
 

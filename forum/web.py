@@ -64,6 +64,8 @@ class Page:
     total: int
     page: int
     per_page: int
+    # True when counting stopped at a limit: there are more than ``total`` rows.
+    more: bool = False
 
     @property
     def pages(self) -> int:
@@ -85,9 +87,18 @@ def page_number(name: str = "page") -> int:
         return 1
 
 
-def paginate(query: Select, page: int, per_page: int) -> Page:
-    total = db.session.scalar(select(func.count()).select_from(
-        query.order_by(None).with_only_columns(*query.selected_columns[:1]).subquery()
-    )) or 0
+def paginate(query: Select, page: int, per_page: int, *, count_up_to: int | None = None
+             ) -> Page:
+    """One page of ``query`` and the number of rows.
+
+    ``count_up_to`` stops counting there: counting 100,000 ideas costs more than showing 20,
+    and grows with the site; a page that says "of more than N" stays as cheap at any size.
+    """
+    counted = query.order_by(None).with_only_columns(*query.selected_columns[:1])
+    if count_up_to is not None:
+        counted = counted.limit(count_up_to + 1)
+    total = db.session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    more = count_up_to is not None and total > count_up_to
     items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
-    return Page(items=items, total=total, page=page, per_page=per_page)
+    return Page(items=items, total=min(total, count_up_to) if more else total, page=page,
+                per_page=per_page, more=more)

@@ -8,7 +8,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased, selectinload
 
 from forum.accounts.models import User
-from forum.ideas.models import Board, Idea, Status, Tag, Vote, idea_tags
+from forum.ideas.models import Board, Idea, Status, Tag, Visibility, Vote, idea_tags
+from forum.ideas.workflow import can_see_board
 
 SORTS = ("top", "trending", "new", "activity")
 
@@ -25,10 +26,17 @@ def banned_ids() -> Select:
     return select(User.id).where(User.is_banned.is_(True))
 
 
-def visible_ids(boards: Sequence[Board]) -> Select:
+def visible_board_ids(*, signed_in: bool, is_staff: bool) -> Select:
+    """Ids of the boards someone may see (``services.visible_boards`` in SQL): a subquery
+    instead of a statement of its own, for what every page shows (the bell)."""
+    return select(Board.id).where(Board.visibility.in_(
+        [v for v in Visibility if can_see_board(v.value, signed_in=signed_in, is_staff=is_staff)]))
+
+
+def visible_ids(boards: Sequence[Board] | Select) -> Select:
     """Ids of the ideas, merged or not, that someone seeing these boards (and not on the team)
     may open: ``services.can_see`` in SQL, for lists that name ideas (notices, changelog)."""
-    board_ids = [b.id for b in boards]
+    board_ids = boards if isinstance(boards, Select) else [b.id for b in boards]
     into = aliased(Idea)
     return (select(Idea.id).outerjoin(into, into.id == Idea.merged_into_id)
             .where(Idea.board_id.in_(board_ids), Idea.hidden_at.is_(None),

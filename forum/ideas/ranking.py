@@ -31,6 +31,21 @@ def add_vote(score: float, at: datetime) -> float:
     return high + math.log2(1.0 + 2.0 ** (low - high))
 
 
+# Below this gap the difference 2**score - 2**x keeps too few significant bits (see
+# removal_is_exact); -1e-5 leaves a wide margin over what `flask forum check` tolerates.
+_EXACT_GAP = -1e-5
+
+
+def removal_is_exact(score: float, at: datetime) -> bool:
+    """Whether ``remove_vote`` can take this vote out of the score without losing the others.
+
+    A vote cast today outweighs a vote of six months ago by 2**60: adding it absorbs the old
+    votes below double precision, and subtracting it again cannot bring them back. Then the
+    caller recomputes the score from the remaining votes.
+    """
+    return score <= NO_VOTES or vote_exponent(at) - score <= _EXACT_GAP
+
+
 def remove_vote(score: float, at: datetime) -> float:
     """log2(2**score - 2**x); when the vote was (nearly) all of it, nothing is left."""
     x = vote_exponent(at)

@@ -12,6 +12,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from forum import signals
 from forum.accounts import services as accounts
@@ -242,11 +243,21 @@ def withdraw_vote(idea: Idea, voter: User) -> tuple[Idea, bool]:
     if not workflow.voting_open(target.status.kind):
         raise Conflict(_l("Voting is closed: this idea is %(status)s.",
                           status=status_label(target.status)))
+    recompute = False
     for vote in votes:
-        target.trending_score = ranking.remove_vote(target.trending_score, vote.created_at)
+        if ranking.removal_is_exact(target.trending_score, vote.created_at):
+            target.trending_score = ranking.remove_vote(target.trending_score, vote.created_at)
+        else:
+            recompute = True
         db.session.delete(vote)
     target.vote_count = max(0, target.vote_count - 1)
     db.session.flush()
+    if recompute:
+        # The withdrawn vote outweighed the rest beyond float precision: start again from the
+        # votes that remain (rare: a fresh vote withdrawn from an idea whose votes are old).
+        target.trending_score = ranking.trending_score(sorted(db.session.scalars(
+            select(Vote.created_at).where(Vote.idea_id.in_(ids)))))
+        db.session.flush()
     signals.vote_withdrawn.send(target, voter=voter)
     return target, True
 
@@ -446,6 +457,8 @@ def _require_active(user: User) -> None:
 def status_history(idea: Idea) -> list[StatusChange]:
     return list(db.session.scalars(
         select(StatusChange).where(StatusChange.idea_id == idea.id)
+        .options(joinedload(StatusChange.from_status), joinedload(StatusChange.to_status),
+                 joinedload(StatusChange.changed_by))
         .order_by(StatusChange.created_at, StatusChange.id)
     ))
 

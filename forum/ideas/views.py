@@ -13,17 +13,20 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import lazyload, raiseload
 
 from forum.errors import DomainError, wants_json
 from forum.extensions import db, limiter
 from forum.ideas import queries, services, workflow
 from forum.ideas.forms import CommentForm, EmptyForm, IdeaForm
-from forum.ideas.models import Board, SubscriptionLevel, Tag, VoteSource
+from forum.ideas.models import Board, Idea, SubscriptionLevel, Tag, VoteSource
 from forum.moderation.limits import post_limit
 from forum.search import service as search
 from forum.web import page_number, paginate, safe_next, show_on_form
 
 bp = Blueprint("ideas", __name__)
+# A list counts its ideas only this many pages past the one shown (see forum.web.paginate).
+LIST_PAGES_AHEAD = 10
 
 
 def _viewer():
@@ -32,27 +35,33 @@ def _viewer():
 
 @bp.route("/")
 def index():
-    return _idea_list(board=None)
+    return _idea_list(None, services.visible_boards(_viewer()))
 
 
 @bp.route("/boards/<slug>")
 def board(slug: str):
-    boards = {b.slug: b for b in services.visible_boards(_viewer())}
-    if slug not in boards:
+    boards = services.visible_boards(_viewer())
+    chosen = next((b for b in boards if b.slug == slug), None)
+    if chosen is None:
         abort(404)
-    return _idea_list(board=boards[slug])
+    return _idea_list(chosen, boards)
 
 
-def _idea_list(board: Board | None):
+def _idea_list(board: Board | None, boards: list[Board]):
     viewer = _viewer()
-    boards = services.visible_boards(viewer)
     sort = request.args.get("sort", "top")
     if sort not in queries.SORTS:
         sort = "top"
     tags = db.session.scalars(db.select(Tag).order_by(Tag.name)).all()
     tag = next((t for t in tags if t.slug == request.args.get("tag")), None)
-    query = queries.idea_list([board] if board else boards, sort=sort, tag=tag)
-    page = paginate(query, page_number(), current_app.config["IDEAS_PER_PAGE"])
+    # A list row does not show the author: loading 20 people per page is a third of the ORM's
+    # work there, and raiseload makes a template that starts showing them fail loudly (N+1).
+    # The boards are already in the session (just loaded above), so each row finds its board
+    # there instead of joining and building it again.
+    query = queries.idea_list([board] if board else boards, sort=sort, tag=tag).options(
+        raiseload(Idea.author), lazyload(Idea.board))
+    number, per_page = page_number(), current_app.config["IDEAS_PER_PAGE"]
+    page = paginate(query, number, per_page, count_up_to=(number + LIST_PAGES_AHEAD) * per_page)
     return render_template(
         "ideas/list.html", page=page, sort=sort, board=board, boards=boards, tags=tags, tag=tag,
         voted=services.voted_idea_ids(viewer, page.items), form=EmptyForm(),
@@ -164,16 +173,17 @@ def vote(idea_id: int):
     # "Vote for this instead" on the new-idea form says where it came from (?from=similar).
     source = VoteSource.SUGGESTED if request.args.get("from") == "similar" else VoteSource.WEB
     return _change_vote(idea_id, lambda idea, user: services.cast_vote(idea, user, source=source),
-                        _("Your vote is counted."))
+                        _("Your vote is counted."), voted=True)
 
 
 @bp.post("/ideas/<int:idea_id>/unvote")
 @login_required
 def unvote(idea_id: int):
-    return _change_vote(idea_id, services.withdraw_vote, _("Your vote is withdrawn."))
+    return _change_vote(idea_id, services.withdraw_vote, _("Your vote is withdrawn."),
+                        voted=False)
 
 
-def _change_vote(idea_id: int, operation, message: str):
+def _change_vote(idea_id: int, operation, message: str, *, voted: bool):
     idea = services.get_visible_idea(idea_id, current_user)
     try:
         target, _changed = operation(idea, current_user)
@@ -183,12 +193,14 @@ def _change_vote(idea_id: int, operation, message: str):
             raise
         flash(str(error), "error")
         return redirect(safe_next(url_for("ideas.show", idea_id=idea.id)))
+    # Known before the commit expires them: after a vote the person counts on the idea, after
+    # a withdrawal not (both operations are idempotent); reading them back costs four queries.
+    votes, target_id = target.vote_count, target.id
     db.session.commit()
-    voted = services.has_voted(current_user, target)
     if wants_json():
-        return jsonify({"voted": voted, "votes": target.vote_count, "id": target.id})
+        return jsonify({"voted": voted, "votes": votes, "id": target_id})
     flash(message, "success")
-    return redirect(safe_next(url_for("ideas.show", idea_id=target.id)))
+    return redirect(safe_next(url_for("ideas.show", idea_id=target_id)))
 
 
 @bp.post("/ideas/<int:idea_id>/comments")

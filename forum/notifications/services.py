@@ -206,7 +206,7 @@ def _seen_by(user: User) -> list:
     """On ``notifications``: about ideas this person can still see (the bell shows titles)."""
     if user.is_staff:
         return []
-    shown = queries.visible_ids(ideas.visible_boards(user))
+    shown = queries.visible_ids(queries.visible_board_ids(signed_in=True, is_staff=False))
     return [Notification.idea_id.in_(shown),
             Notification.merged_idea_id.is_(None) | Notification.merged_idea_id.in_(shown)]
 

@@ -15,6 +15,10 @@ from datetime import UTC, datetime
 
 SORTS: tuple[str, ...] = ("relevance", "top", "new")
 
+# Puts matching idea ids in "top" order (most votes first), returning at least the first
+# ``needed`` of them; the database holds the counts, the index does not.
+TopOrder = Callable[[list[int], int], list[int]]
+
 
 def _epoch() -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC)
@@ -22,7 +26,11 @@ def _epoch() -> datetime:
 
 @dataclass(frozen=True)
 class IdeaDocument:
-    """What the search index knows of an idea."""
+    """What the search index knows of an idea.
+
+    Nothing that changes with every vote: a launch brings thousands of votes an hour, and each
+    would rewrite the document. "Most votes" is ordered by the database (see :data:`TopOrder`).
+    """
 
     id: int
     title: str
@@ -32,7 +40,6 @@ class IdeaDocument:
     board: str = ""                            # board slug
     status: str = ""                           # status slug
     created_at: datetime = field(default_factory=_epoch)  # timezone-aware UTC
-    votes: int = 0
     merged_into: int | None = None
     language: str = "en"                       # "en" | "fr" | "it"
 
@@ -61,7 +68,7 @@ def fingerprint(doc: IdeaDocument) -> str:
     if created.tzinfo is None:  # naive datetimes are UTC by convention
         created = created.replace(tzinfo=UTC)
     payload = [doc.id, doc.title, doc.body, doc.comments, sorted(doc.tags), doc.board,
-               doc.status, created.astimezone(UTC).isoformat(), doc.votes, doc.merged_into,
+               doc.status, created.astimezone(UTC).isoformat(), doc.merged_into,
                doc.language]
     encoded = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     return hashlib.blake2b(encoded, digest_size=16).hexdigest()
@@ -93,11 +100,13 @@ class SearchBackend(ABC):
     @abstractmethod
     def search(self, query: str, *, boards: Collection[str] | None = None,
                status: str | None = None, tag: str | None = None, sort: str = "relevance",
-               page: int = 1, per_page: int = 20) -> SearchPage:
+               page: int = 1, per_page: int = 20,
+               top_order: TopOrder | None = None) -> SearchPage:
         """Ideas matching ``query`` (plain text: operators and quotes have no meaning).
 
         Merged ideas are excluded; ``boards=None`` means all boards; ``sort`` is one of
-        :data:`SORTS`. Never raises on user input.
+        :data:`SORTS`; ``sort="top"`` needs ``top_order`` (without it, newest first). Never
+        raises on user input.
         """
 
     @abstractmethod
@@ -108,6 +117,12 @@ class SearchBackend(ABC):
 
         Merged ideas are excluded; ``created_before`` keeps only ideas created earlier.
         """
+
+    def rebuild(self, batches: Iterable[list[IdeaDocument]]) -> None:
+        """Replace the whole index by these documents (``flask forum reindex``)."""
+        self.clear()
+        for batch in batches:
+            self.index(batch)
 
     @abstractmethod
     def clear(self) -> None:

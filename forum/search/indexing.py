@@ -1,12 +1,13 @@
 """Keeping the search index in step with the database, after each commit.
 
 While a transaction runs, the session collects the ids of ideas whose search document may have
-changed (the idea itself, its comments, votes and tags, or the slug of its board, status or a
-tag). After the commit, those ideas are read back from the database in a session of their own
-and sent to the backend; nothing is written to the index inside the request's transaction, so a
-rollback never leaves a phantom in the index. If the index cannot be updated, the write stands:
-the failure is logged, ``flask forum check`` reports the drift and ``flask forum reindex``
-repairs it.
+changed (the idea itself, its comments and tags, or the slug of its board, status or a tag).
+Votes change no document: counts are not in the index (see ``IdeaDocument``), so a vote costs
+no index write. After the commit, those ideas are read back from the database in a session of
+their own and sent to the backend; nothing is written to the index inside the request's
+transaction, so a rollback never leaves a phantom in the index. If the index cannot be updated,
+the write stands: the failure is logged, ``flask forum check`` reports the drift and
+``flask forum reindex`` repairs it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from flask import current_app, has_app_context
-from sqlalchemy import Select, event, select
+from sqlalchemy import Select, event, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
 from forum.dbtuning import read_only_engine
@@ -62,9 +63,13 @@ def _collect(session: Session, _flush_context) -> None:
     pending: Pending = session.info.setdefault(PENDING_KEY, Pending())
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Idea):
+            if obj in session.dirty and not _document_changed(obj):
+                continue  # counters, scores, activity times: nothing the index holds
             pending.ideas.add(obj.id)
-        elif isinstance(obj, (Comment, Vote)):
+        elif isinstance(obj, Comment):
             pending.ideas.add(obj.idea_id)
+        elif isinstance(obj, Vote):
+            continue
         elif obj in session.new:
             continue  # a new board, status or tag has no ideas yet
         elif isinstance(obj, Board):
@@ -73,6 +78,17 @@ def _collect(session: Session, _flush_context) -> None:
             pending.statuses.add(obj.id)
         elif isinstance(obj, Tag):
             pending.tags.add(obj.id)
+
+
+# The columns and relations of an idea that its search document is made of (see ``document``).
+_DOCUMENT_ATTRIBUTES = ("title", "body", "board_id", "status_id", "created_at",
+                        "merged_into_id", "hidden_at", "tags")
+
+
+def _document_changed(idea: Idea) -> bool:
+    # after_flush still sees the flush's attribute history.
+    attrs = inspect(idea).attrs
+    return any(attrs[name].history.has_changes() for name in _DOCUMENT_ATTRIBUTES)
 
 
 def _reader() -> Session:
@@ -161,7 +177,6 @@ def document(idea: Idea, comments: Iterable[str] = ()) -> IdeaDocument:
         board=idea.board.slug,
         status=idea.status.slug,
         created_at=idea.created_at,
-        votes=idea.vote_count,
         merged_into=idea.merged_into_id,
         # Ideas carry no language of their own; their words tell which stemmer fits.
         language=guess_language(f"{idea.title}\n{idea.body or ''}"),
@@ -172,17 +187,20 @@ def document(idea: Idea, comments: Iterable[str] = ()) -> IdeaDocument:
 
 def reindex(progress: Callable[[int], None] | None = None) -> int:
     """Rebuild the whole index from the database; returns the number of ideas indexed."""
-    backend = service.backend()
-    backend.clear()
     total = 0
     with _reader() as reader:
         ids = list(reader.scalars(indexed_ideas()))
-        for start in range(0, len(ids), BATCH_SIZE):
-            batch = list(documents(reader, ids[start:start + BATCH_SIZE]))
-            backend.index(batch)
-            total += len(batch)
-            if progress is not None:
-                progress(len(ids[start:start + BATCH_SIZE]))
+
+        def batches() -> Iterator[list[IdeaDocument]]:
+            nonlocal total
+            for start in range(0, len(ids), BATCH_SIZE):
+                batch = list(documents(reader, ids[start:start + BATCH_SIZE]))
+                yield batch
+                total += len(batch)
+                if progress is not None:
+                    progress(len(ids[start:start + BATCH_SIZE]))
+
+        service.backend().rebuild(batches())
     return total
 
 

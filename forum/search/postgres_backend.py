@@ -49,7 +49,15 @@ from forum.search.analysis import (
     split_identifier,
     word_terms,
 )
-from forum.search.base import SORTS, IdeaDocument, SearchBackend, SearchHit, SearchPage, fingerprint
+from forum.search.base import (
+    SORTS,
+    IdeaDocument,
+    SearchBackend,
+    SearchHit,
+    SearchPage,
+    TopOrder,
+    fingerprint,
+)
 from forum.search.duplicates import DuplicateRanker, RankerWeights
 from forum.search.snippets import highlighted
 
@@ -66,11 +74,11 @@ _NOT_WORD = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _EXCLUDED = re.compile(r"(?:^|\s)-(\S+)")
 
 _FIELDS = ("idea_id, fingerprint, language, board, status, tags, title, body, title_folded, "
-           "created_at, votes, merged, revision, prose, words")
+           "created_at, merged, revision, prose, words")
 _UPSERT = text(f"""
 INSERT INTO search_documents ({_FIELDS})
 VALUES (:idea_id, :fingerprint, :language, :board, :status, :tags, :title, :body, :title_folded,
-        :created_at, :votes, :merged, :revision,
+        :created_at, :merged, :revision,
         setweight(to_tsvector(CAST(:config AS regconfig), :title_text), 'A')
         || setweight(to_tsvector(CAST(:config AS regconfig), :body_text), 'B')
         || setweight(to_tsvector(CAST(:config AS regconfig), :comments_text), 'C'),
@@ -79,7 +87,7 @@ ON CONFLICT (idea_id) DO UPDATE SET
     fingerprint = excluded.fingerprint, language = excluded.language, board = excluded.board,
     status = excluded.status, tags = excluded.tags, title = excluded.title,
     body = excluded.body, title_folded = excluded.title_folded,
-    created_at = excluded.created_at, votes = excluded.votes, merged = excluded.merged,
+    created_at = excluded.created_at, merged = excluded.merged,
     revision = excluded.revision, prose = excluded.prose, words = excluded.words
 """)
 _QUERIES = """
@@ -93,9 +101,10 @@ _MATCHES = ("((d.language = 'en' AND d.prose @@ q.en) OR (d.language = 'fr' AND 
             " OR (d.language = 'it' AND d.prose @@ q.it) OR d.words @@ q.s)")
 _SCORE = (f"ts_rank({_RANK_WEIGHTS}, d.prose, CASE d.language WHEN 'fr' THEN q.fr "
           f"WHEN 'it' THEN q.it ELSE q.en END) + {_WORDS_WEIGHT} * ts_rank(d.words, q.s)")
+# "top" has no SQL order here: vote counts are not in the index (see ``IdeaDocument``); the
+# caller's ``top_order`` orders the matching ids.
 _ORDER = {
     "relevance": "score DESC, d.idea_id",
-    "top": "d.votes DESC, d.created_at DESC, d.idea_id DESC",
     "new": "d.created_at DESC, d.idea_id DESC",
 }
 
@@ -175,6 +184,15 @@ class PostgresBackend(SearchBackend):
             found = {doc.id for doc in batch}
             self._delete(conn, [i for i in wanted if i not in found], revision)
 
+    def rebuild(self, batches: Iterable[list[IdeaDocument]]) -> None:
+        """One transaction for the whole table: searches see the old index until the new one
+        is complete, and other writers wait for it instead of interleaving with it."""
+        with self._writing() as (conn, revision):
+            conn.execute(text("DELETE FROM search_documents"))
+            conn.execute(text("UPDATE search_state SET removed_revision = :r"), {"r": revision})
+            for batch in batches:
+                self._upsert(conn, batch, revision)
+
     def clear(self) -> None:
         with self._writing() as (conn, revision):
             conn.execute(text("DELETE FROM search_documents"))
@@ -207,10 +225,14 @@ class PostgresBackend(SearchBackend):
 
     def search(self, query: str, *, boards: Collection[str] | None = None,
                status: str | None = None, tag: str | None = None, sort: str = "relevance",
-               page: int = 1, per_page: int = 20) -> SearchPage:
+               page: int = 1, per_page: int = 20,
+               top_order: TopOrder | None = None) -> SearchPage:
         page = max(1, int(page))
         per_page = min(max(1, int(per_page)), _MAX_PER_PAGE)
         sort = sort if sort in SORTS else "relevance"
+        if sort == "top" and top_order is None:
+            sort = "new"
+        order: str | TopOrder = top_order if sort == "top" and top_order else _ORDER[sort]
         if boards is not None and not boards:
             return SearchPage(hits=[], total=0)
         query = query if isinstance(query, str) else ""
@@ -223,7 +245,8 @@ class PostgresBackend(SearchBackend):
             if not meaningful:
                 # Nothing to look for (empty or only stop words): list everything, filtered.
                 return _page(conn, "", "0.0", f"FROM search_documents d WHERE {where}",
-                             _ORDER[sort].replace("score DESC, ", ""), params, ())
+                             order.replace("score DESC, ", "") if isinstance(order, str) else order,
+                             params, ())
             attempts = [prepared_query(query)]
             if len(meaningful) > 1 and not ('"' in query or _EXCLUDED.search(query)):
                 # Every word must match; if that finds nothing, any word will do.
@@ -232,7 +255,7 @@ class PostgresBackend(SearchBackend):
             for attempt in attempts:
                 found = _page(conn, _QUERIES, _SCORE,
                               f"FROM search_documents d CROSS JOIN q WHERE {where} AND {_MATCHES}",
-                              _ORDER[sort], {**params, "q": attempt}, terms)
+                              order, {**params, "q": attempt}, terms)
                 if found.total:
                     return found
             if '"' in query or _EXCLUDED.search(query):
@@ -240,7 +263,7 @@ class PostgresBackend(SearchBackend):
             # No word matched: titles that look like the query (typos, word forms).
             return _page(conn, "", "word_similarity(:t, d.title_folded)",
                          f"FROM search_documents d WHERE {where} AND :t <% d.title_folded",
-                         _ORDER[sort], {**params, "t": fold(" ".join(meaningful))}, terms)
+                         order, {**params, "t": fold(" ".join(meaningful))}, terms)
 
     def similar(self, title: str, body: str = "", *, limit: int = 5,
                 boards: Collection[str] | None = None, exclude_ids: Collection[int] = (),
@@ -289,16 +312,20 @@ def _row(doc: IdeaDocument, revision: int) -> dict[str, Any]:
         "idea_id": doc.id, "fingerprint": fingerprint(doc), "language": lang,
         "board": doc.board, "status": doc.status, "tags": tags, "title": doc.title,
         "body": doc.body, "title_folded": fold(doc.title), "created_at": created,
-        "votes": doc.votes, "merged": doc.merged_into is not None, "revision": revision,
+        "merged": doc.merged_into is not None, "revision": revision,
         "config": CONFIGS[lang], "title_text": prepared(doc.title),
         "body_text": prepared(doc.body), "comments_text": prepared(doc.comments),
         "words_text": prepared(" ".join([doc.title, doc.body, doc.comments, *tags])),
     }
 
 
-def _page(conn: Connection, prefix: str, score: str, source: str, order: str,
+def _page(conn: Connection, prefix: str, score: str, source: str, order: str | TopOrder,
           params: dict[str, Any], terms: Collection[str]) -> SearchPage:
-    """One page of ``source`` (a FROM … WHERE …) with highlights, and the total."""
+    """One page of ``source`` (a FROM … WHERE …) with highlights, and the total.
+
+    ``order`` is an SQL ORDER BY, or a :data:`TopOrder` that orders the ids of every match."""
+    if not isinstance(order, str):
+        return _top_page(conn, prefix, source, order, params, terms)
     rows = conn.execute(text(
         f"{prefix} SELECT d.idea_id, d.title, d.body, d.language, {score} AS score, "
         f"count(*) OVER () AS total {source} ORDER BY {order} LIMIT :limit OFFSET :offset"),
@@ -308,6 +335,25 @@ def _page(conn: Connection, prefix: str, score: str, source: str, order: str,
     else:
         # A page past the end still tells how many there are.
         total = conn.execute(text(f"{prefix} SELECT count(*) {source}"), params).scalar_one()
+    return SearchPage(hits=_hits(rows, terms), total=int(total))
+
+
+def _top_page(conn: Connection, prefix: str, source: str, top_order: TopOrder,
+              params: dict[str, Any], terms: Collection[str]) -> SearchPage:
+    """A page in "top" order: the ids of every match, ordered by ``top_order`` (the database's
+    vote counts), then the rows of the page's ideas."""
+    matching = [int(i) for (i,) in conn.execute(
+        text(f"{prefix} SELECT d.idea_id {source}"), params)]
+    start = params["offset"]
+    shown = top_order(matching, start + params["limit"])[start:start + params["limit"]]
+    rows = {row.idea_id: row for row in conn.execute(text(
+        "SELECT d.idea_id, d.title, d.body, d.language, 0.0 AS score FROM search_documents d "
+        "WHERE d.idea_id = ANY(:ids)"), {"ids": shown})} if shown else {}
+    return SearchPage(hits=_hits([rows[i] for i in shown if i in rows], terms),
+                      total=len(matching))
+
+
+def _hits(rows: Iterable[Any], terms: Collection[str]) -> list[SearchHit]:
     hits = []
     for row in rows:
         lang = normalize_language(row.language)
@@ -315,7 +361,7 @@ def _page(conn: Connection, prefix: str, score: str, source: str, order: str,
             row.title, row.body, {t for word in terms for t, _, _ in word_terms(word, lang)}, lang)
         hits.append(SearchHit(id=int(row.idea_id), score=float(row.score),
                               title_html=title_html, snippet_html=snippet_html))
-    return SearchPage(hits=hits, total=int(total))
+    return hits
 
 
 def _filters(boards: Collection[str] | None, status: str | None, tag: str | None

@@ -116,10 +116,37 @@ def search_ideas(query: str, viewer: User | None, *, board: str | None = None,
     if sort == "relevance" and not (query or "").strip():
         sort = "top"  # filters alone rank nothing; the most wanted ideas come first
     found = backend().search(query or "", boards=_restriction(slugs), status=status or None,
-                             tag=tag or None, sort=sort, page=page, per_page=per_page)
+                             tag=tag or None, sort=sort, page=page, per_page=per_page,
+                             top_order=most_voted_first)
     shown = _shown_ideas(viewer, (hit.id for hit in found.hits), slugs)
     items = [Result(idea=shown[hit.id], hit=hit) for hit in found.hits if hit.id in shown]
     return ResultPage(items=items, total=found.total, page=page, per_page=per_page)
+
+
+# A match set up to this size is ordered with an IN list; a bigger one (a filter without words
+# matches most of the site) walks the ideas in vote order instead, which stops after ``needed``.
+_TOP_IN_LIST = 2000
+
+
+def most_voted_first(ids: list[int], needed: int) -> list[int]:
+    """The first ``needed`` of these ideas by votes, as the lists order them ("top")."""
+    if not ids or needed <= 0:
+        return []
+    # The lists' "top" order, which reads the index ix_ideas_list_top in order.
+    order = (Idea.vote_count.desc(), Idea.id.desc())
+    if len(ids) <= _TOP_IN_LIST:
+        return list(db.session.scalars(
+            select(Idea.id).where(Idea.id.in_(ids)).order_by(*order).limit(needed)))
+    wanted, found = set(ids), []
+    rows = db.session.scalars(select(Idea.id).where(Idea.merged_into_id.is_(None))
+                              .order_by(*order).execution_options(yield_per=1000))
+    for idea_id in rows:
+        if idea_id in wanted:
+            found.append(idea_id)
+            if len(found) >= needed:
+                break
+    rows.close()
+    return found
 
 
 # --- similar ideas -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ use.
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -32,7 +33,9 @@ from whoosh import index as whoosh_index
 from whoosh import query as q
 from whoosh import writing
 from whoosh.codec import base as whoosh_codec
+from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.idsets import BitSet
 from whoosh.searching import Searcher
 from whoosh.util import IDCHARS
 
@@ -45,9 +48,19 @@ from forum.search.analysis import (
     text_analyzer,
     word_terms,
 )
-from forum.search.base import SORTS, IdeaDocument, SearchBackend, SearchHit, SearchPage, fingerprint
+from forum.search.base import (
+    SORTS,
+    IdeaDocument,
+    SearchBackend,
+    SearchHit,
+    SearchPage,
+    TopOrder,
+    fingerprint,
+)
 from forum.search.duplicates import DuplicateRanker, RankerWeights
 from forum.search.snippets import highlighted
+
+log = logging.getLogger(__name__)
 
 TITLE_BOOST = 3.0
 COMMENTS_BOOST = 0.5
@@ -57,6 +70,9 @@ _MAX_PER_PAGE = 100
 # Unknown words at least this long get typo-tolerant alternatives (shorter ones match too much).
 _FUZZY_MIN_LENGTH = 4
 _WRITE_TIMEOUT_S = 30.0
+# Filters (board, status, tag combinations) whose documents are kept per searcher.
+_MAX_DOC_SETS = 256
+_MERGED = q.Term("merged", True)
 
 
 def _segment_id(cls: type, size: int = 16) -> str:
@@ -70,16 +86,33 @@ def _segment_id(cls: type, size: int = 16) -> str:
 whoosh_codec.Segment._random_id = classmethod(_segment_id)
 
 
+def _cached_length_reader(self: Any, fieldname: str, column: Any) -> Any:
+    # Whoosh caches the length column of a field but not its absence, and asks for the file
+    # again for every posting of a field the segment has no lengths for (the languages an
+    # idea is not written in): a fifth of a reindex went to those stat() calls. A written
+    # segment never changes, so its absence can be cached too.
+    try:
+        return self._readers[fieldname]
+    except KeyError:
+        reader = (self.column_reader(fieldname, column) if self.has_column(fieldname)
+                  else None)
+        self._readers[fieldname] = reader
+        return reader
+
+
+W3PerDocReader._cached_reader = _cached_length_reader
+
+
 def build_schema() -> Schema:
     fields: dict[str, Any] = {
-        "id": NUMERIC(int, bits=64, signed=True, unique=True, stored=True),
+        # A column too: "top" order reads the ids of every match without loading stored fields.
+        "id": NUMERIC(int, bits=64, signed=True, unique=True, stored=True, sortable=True),
         "title": STORED(),
         "body": STORED(),
         "tags": KEYWORD(commas=True, lowercase=True, stored=True),
         "board": ID(stored=True),
         "status": ID(stored=True),
         "created": DATETIME(stored=True, sortable=True),
-        "votes": NUMERIC(int, bits=64, signed=True, sortable=True, stored=True),
         "merged": BOOLEAN(stored=True),
         "language": ID(stored=True),
         "fingerprint": ID(stored=True),
@@ -105,13 +138,23 @@ class WhooshBackend(SearchBackend):
     def __init__(self, index_dir: str | Path, *, weights: RankerWeights | None = None) -> None:
         self._dir = Path(index_dir)
         self._dir.mkdir(parents=True, exist_ok=True)
+        self._ix = None
         if whoosh_index.exists_in(str(self._dir)):
             self._ix = whoosh_index.open_dir(str(self._dir))
-        else:
+            if not _same_schema(self._ix.schema, build_schema()):
+                # An index of an older schema cannot answer this version's queries; an empty one
+                # can, and `flask forum check` then lists every idea as missing until
+                # `flask forum reindex` fills it (the index is derived: nothing is lost).
+                log.warning("Search index in %s has an older schema: starting it afresh; "
+                            "run `flask forum reindex`.", self._dir)
+                self._ix.close()
+                self._ix = None
+        if self._ix is None:
             self._ix = whoosh_index.create_in(str(self._dir), build_schema())
         self._write_lock = threading.Lock()
         self._read_lock = threading.RLock()
         self._searcher: Searcher = self._ix.searcher()
+        self._doc_sets: dict[str, BitSet] = {}
         self._ranker = DuplicateRanker(weights)
         self._ranker_lock = threading.Lock()
         # The ranker mirrors the index as of this generation; None forces a sync on next use.
@@ -181,6 +224,26 @@ class WhooshBackend(SearchBackend):
 
         self._commit(write, mirror)
 
+    def rebuild(self, batches: Iterable[list[IdeaDocument]]) -> None:
+        """One writer and one commit for the whole index: committing each batch would write a
+        segment per batch and merge them again and again (most of a reindex's time)."""
+        written: list[IdeaDocument] = []
+
+        def write(writer: Any) -> None:
+            for batch in batches:
+                for doc in batch:
+                    # The index starts empty (CLEAR below): nothing to replace, no lookups.
+                    writer.add_document(**self._fields(doc))
+                written.extend(batch)
+
+        def mirror() -> None:
+            self._ranker.clear()
+            self._ranker_versions.clear()
+            self._ranker.upsert(written)
+            self._ranker_versions.update((doc.id, fingerprint(doc)) for doc in written)
+
+        self._commit(write, mirror, mergetype=writing.CLEAR)
+
     def clear(self) -> None:
         def mirror() -> None:
             self._ranker.clear()
@@ -231,7 +294,6 @@ class WhooshBackend(SearchBackend):
             "board": doc.board,
             "status": doc.status,
             "created": _naive_utc(doc.created_at),
-            "votes": doc.votes,
             "merged": doc.merged_into is not None,
             "language": lang,
             "fingerprint": fingerprint(doc),
@@ -253,7 +315,23 @@ class WhooshBackend(SearchBackend):
                 # empty index). Reopening costs tens of milliseconds, and only after a write.
                 self._searcher.close()
                 self._searcher = self._ix.searcher()
+                self._doc_sets.clear()
             yield self._searcher
+
+    def _doc_set(self, searcher: Searcher, restriction: q.Query | None) -> BitSet | None:
+        """The documents a filter or mask allows, computed once per searcher: a search of
+        "dark mode" on the boards a visitor may see used to spend a third of its time listing
+        those boards' 100,000 documents again. Call inside ``_reading``."""
+        if restriction is None:
+            return None
+        key = repr(restriction)
+        found = self._doc_sets.get(key)
+        if found is None:
+            if len(self._doc_sets) >= _MAX_DOC_SETS:
+                self._doc_sets.clear()
+            found = self._doc_sets[key] = BitSet(searcher.docs_for_query(restriction),
+                                                 size=searcher.doc_count_all())
+        return found
 
     def count(self) -> int:
         with self._reading() as searcher:
@@ -265,39 +343,59 @@ class WhooshBackend(SearchBackend):
 
     def search(self, query: str, *, boards: Collection[str] | None = None,
                status: str | None = None, tag: str | None = None, sort: str = "relevance",
-               page: int = 1, per_page: int = 20) -> SearchPage:
+               page: int = 1, per_page: int = 20,
+               top_order: TopOrder | None = None) -> SearchPage:
         page = max(1, int(page))
         per_page = min(max(1, int(per_page)), _MAX_PER_PAGE)
         sort = sort if sort in SORTS else "relevance"
+        if sort == "top" and top_order is None:
+            sort = "new"
         text_query = _text_query(query)
         restriction = _filter_query(boards, status, tag)
         if restriction is q.NullQuery:
             return SearchPage(hits=[], total=0)
         with self._reading() as searcher:
+            allowed = self._doc_set(searcher, restriction)
+            if allowed is not None and not allowed:
+                # Whoosh reads an empty filter as no filter at all.
+                return SearchPage(hits=[], total=0)
             fuzzy = _FuzzyExpander(searcher)
             words = text_query.words
             results = None
+            # "top": every match, then the database's order; the others: Whoosh's own order.
+            limit = None if sort == "top" else page * per_page
             # Every word must match somewhere; if that finds nothing, any word will do.
             for combine in (q.And, q.Or):
                 built = text_query.build(combine, fuzzy)
-                results = searcher.search(built, limit=page * per_page, filter=restriction,
-                                          mask=q.Term("merged", True), **_sort_args(sort))
+                results = searcher.search(built, limit=limit,
+                                          filter=allowed,
+                                          mask=self._doc_set(searcher, _MERGED),
+                                          **_sort_args(sort))
                 if not results.is_empty() or len(words) < 2:
                     break
             assert results is not None
-            hits = [self._hit(searcher, hit, text_query)
-                    for hit in results[(page - 1) * per_page:page * per_page]]
+            start, end = (page - 1) * per_page, page * per_page
+            if sort == "top":
+                ids = searcher.reader().column_reader("id")
+                docnums = {int(ids[docnum]): docnum for docnum in results.docs()}
+                assert top_order is not None
+                shown = top_order(list(docnums), end)[start:end]
+                hits = [self._hit(searcher, searcher.stored_fields(docnums[i]), 0.0, text_query)
+                        for i in shown]
+            else:
+                hits = [self._hit(searcher, hit.fields(), hit.score, text_query)
+                        for hit in results[start:end]]
             return SearchPage(hits=hits, total=len(results))
 
-    def _hit(self, searcher: Searcher, hit: Any, text_query: _TextQuery) -> SearchHit:
-        stored = hit.fields()
+    def _hit(self, searcher: Searcher, stored: dict[str, Any], score: Any,
+             text_query: _TextQuery) -> SearchHit:
         lang = stored.get("language", "en")
         title_html, snippet_html = highlighted(stored.get("title", ""), stored.get("body", ""),
                                                text_query.terms_for(lang), lang)
         # Sorted searches put the sort key in ``hit.score``; only relevance has a score.
-        score = float(hit.score) if isinstance(hit.score, (int, float)) else 0.0
-        return SearchHit(id=int(stored["id"]), score=score, title_html=title_html,
-                         snippet_html=snippet_html)
+        return SearchHit(id=int(stored["id"]),
+                         score=float(score) if isinstance(score, (int, float)) else 0.0,
+                         title_html=title_html, snippet_html=snippet_html)
 
     def similar(self, title: str, body: str = "", *, limit: int = 5,
                 boards: Collection[str] | None = None, exclude_ids: Collection[int] = (),
@@ -335,6 +433,12 @@ class WhooshBackend(SearchBackend):
         self._ix.close()
 
 
+def _same_schema(found: Schema, wanted: Schema) -> bool:
+    return found.names() == wanted.names() and all(
+        (found[name].column_type is None) == (wanted[name].column_type is None)
+        for name in wanted.names())
+
+
 def _document_from_stored(fields: dict[str, Any]) -> IdeaDocument:
     """Enough of an idea for the duplicate ranker (merged ideas only need to be dropped)."""
     created = fields.get("created") or datetime(1970, 1, 1)
@@ -346,8 +450,6 @@ def _document_from_stored(fields: dict[str, Any]) -> IdeaDocument:
 
 
 def _sort_args(sort: str) -> dict[str, Any]:
-    if sort == "top":
-        return {"sortedby": ["votes", "created"], "reverse": True}
     if sort == "new":
         return {"sortedby": "created", "reverse": True}
     return {}

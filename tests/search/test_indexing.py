@@ -6,6 +6,7 @@ import shutil
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import text
 
 from forum.extensions import db
 from forum.ideas import merging
@@ -14,6 +15,7 @@ from forum.ideas.models import Idea, Tag
 from forum.search import indexing, service
 from forum.search.base import fingerprint
 from forum.search.indexing import document
+from forum.search.postgres_backend import PostgresBackend
 
 
 def found(query: str) -> list[int]:
@@ -115,7 +117,8 @@ def test_check_reports_missing_stale_and_extra_entries_and_fix_repairs(runner, m
     missing, stale = make_idea("Missing from the index"), make_idea("Stale in the index")
     backend = service.backend()
     backend.remove([missing.id])
-    backend.index([replace(document(stale), votes=99), replace(document(missing), id=4242)])
+    backend.index([replace(document(stale), title="An older title"),
+                   replace(document(missing), id=4242)])
     result = runner.invoke(args=["forum", "check"])
     assert result.exit_code == 1
     assert f"idea {missing.id}: missing from the search index" in result.output
@@ -162,3 +165,33 @@ def test_an_unknown_backend_is_refused_with_a_clear_message(tmp_path):
         assert whoosh.count() == 0
     finally:
         whoosh.close()
+
+
+def index_writes() -> int:
+    """Grows with every write to the index: Whoosh's generation, PostgreSQL's revision."""
+    backend = service.backend()
+    if isinstance(backend, PostgresBackend):
+        with db.engine.connect() as connection:
+            return connection.execute(text("SELECT revision FROM search_state")).scalar_one()
+    return backend._ix.latest_generation()  # type: ignore[attr-defined]
+
+
+def test_votes_write_nothing_to_the_index_and_top_follows_the_database(make_idea, personas,
+                                                                      no_drift):
+    older, newer = make_idea("Calendar sync with Outlook"), make_idea("Calendar sync with Google")
+    generation = index_writes()
+    for voter in ("bob", "pam"):
+        ideas.cast_vote(newer, personas[voter])
+        db.session.commit()
+    assert index_writes() == generation
+
+    def top() -> list[int]:
+        return [r.idea.id for r in service.search_ideas("calendar", None, sort="top").items]
+
+    assert top() == [newer.id, older.id]
+    for voter in ("bob", "pam"):
+        ideas.withdraw_vote(newer, personas[voter])
+        ideas.cast_vote(older, personas[voter])
+        db.session.commit()
+    assert top() == [older.id, newer.id]
+    assert index_writes() == generation

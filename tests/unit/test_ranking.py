@@ -2,7 +2,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from forum.ideas.ranking import HALF_LIFE_DAYS, NO_VOTES, add_vote, remove_vote, trending_score
+from forum.ideas.ranking import (
+    HALF_LIFE_DAYS,
+    NO_VOTES,
+    add_vote,
+    removal_is_exact,
+    remove_vote,
+    trending_score,
+)
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -38,3 +45,17 @@ def test_removing_the_only_vote_leaves_nothing():
 def test_no_overflow_decades_ahead():
     far = datetime(2090, 1, 1, tzinfo=UTC)
     assert add_vote(add_vote(NO_VOTES, far), far) == pytest.approx(add_vote(NO_VOTES, far) + 1)
+
+
+def test_a_fresh_vote_on_old_votes_cannot_be_subtracted_back():
+    old = [NOW - timedelta(days=200 + d) for d in range(3)]
+    score = add_vote(trending_score(old), NOW)
+    # The old votes vanished below float precision: subtracting would leave nothing.
+    assert remove_vote(score, NOW) == NO_VOTES
+    assert not removal_is_exact(score, NOW)
+    assert removal_is_exact(score, old[0])
+
+
+def test_removal_is_exact_for_votes_of_similar_age():
+    times = [NOW - timedelta(hours=h * 7) for h in range(5)]
+    assert all(removal_is_exact(trending_score(times), t) for t in times)

@@ -34,6 +34,26 @@ def test_unvote_without_a_vote_changes_nothing(client, auth, personas, make_idea
     assert votes_of(idea.id) == 1
 
 
+def test_withdrawing_a_fresh_vote_keeps_the_weight_of_old_votes(client, auth, personas,
+                                                                make_idea, no_drift):
+    """Found by the benchmark: a vote cast today outweighs votes of months ago beyond float
+    precision, so subtracting it again must not reset the trending score to zero."""
+    from datetime import timedelta
+
+    from forum import checks
+    from forum.db import utcnow
+
+    idea = make_idea(author=personas["bob"])
+    db.session.execute(db.update(Vote).values(created_at=utcnow() - timedelta(days=300)))
+    assert checks.run(fix=True)  # the trending score now reflects the old vote
+    db.session.commit()
+    auth.login()
+    client.post(f"/ideas/{idea.id}/vote")
+    client.post(f"/ideas/{idea.id}/unvote")
+    db.session.expire_all()
+    assert db.session.get(Idea, idea.id).trending_score > 0
+
+
 def test_vote_in_place_answers_json(client, auth, personas, make_idea):
     idea = make_idea(author=personas["bob"])
     auth.login()

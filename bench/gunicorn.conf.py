@@ -1,0 +1,19 @@
+"""gunicorn settings of the benchmark: the forum and both baselines are served with this file
+(`gunicorn -c bench/gunicorn.conf.py wsgi:app`), so ratios compare apps, not server settings. A
+deployment can start from it. Override with command-line options, GUNICORN_CMD_ARGS or
+WEB_CONCURRENCY."""
+
+import os
+
+bind = "127.0.0.1:8000"  # behind a reverse proxy; `--bind` overrides
+# Pages are CPU-bound Python and SQLite reads never wait on a network: one process per core
+# keeps every core busy without paying for the context switches of a deeper pool. Threads let a
+# worker keep connections alive and overlap the moments a request waits for SQLite's write lock.
+workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
+worker_class = "gthread"
+threads = 4
+keepalive = 5
+timeout = 30
+# Import the app once in the master: workers start at once (a restarted one too) and share the
+# imported code's memory pages. create_app opens no database connection, so none is shared.
+preload_app = True

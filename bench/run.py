@@ -1,0 +1,553 @@
+"""The benchmark suite: ``make bench`` (or ``python -m bench.run``).
+
+Serves the forum on generated data with gunicorn on 127.0.0.1, drives it with wrk, and divides
+every throughput by a baseline measured in the same run with the same gunicorn settings
+(bench/baseline.py). Writes ``bench/results/latest.json`` and prints a table.
+
+Adding a scenario is one entry in ``scenarios()``: a name, the data set, the request (a path, or
+a Lua ``request`` function for wrk), who is signed in, and which baseline it is compared with.
+
+Environment knobs:
+- ``BENCH_SCALE`` (default 1): the big set is 100,000 ideas x BENCH_SCALE (votes and comments
+  in proportion); 0.1 gives a quick run.
+- ``BENCH_DURATION`` (default 12 s per scenario, as much again for its baseline),
+  ``BENCH_CONNECTIONS`` (default 32).
+- ``BENCH_HUGE=1`` also measures the board page at 1,000,000 ideas (2,000,000 votes; the
+  generation takes several minutes and about 1.5 GB, once).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.cookiejar
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+DATA = BENCH / "data"
+RESULTS = BENCH / "results"
+BIN = Path(sys.executable).parent
+DURATION = int(os.environ.get("BENCH_DURATION", "12"))
+WARMUP = 2
+SLICES = 3  # baseline and scenario alternate this many times within DURATION each
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+# As bench/gunicorn.conf.py computes it (unless GUNICORN_CMD_ARGS says otherwise).
+WORKERS = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
+
+# One client address sends every request: the per-address limits (similar ideas, API writes)
+# would answer 429 and measure the limiter, not the forum.
+NO_RATE_LIMITS = {"FORUM_RATELIMIT_ENABLED": "false"}
+
+# wrk prints its summary through this hook as one JSON line (latencies in microseconds).
+DONE_LUA = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '\\nRESULT {"requests": %d, "duration_us": %d, "connect": %d, "read": %d, "write": %d, '
+    .. '"status": %d, "timeout": %d, "p50": %d, "p90": %d, "p95": %d, "p99": %d, '
+    .. '"max": %d}\\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(95),
+    latency:percentile(99), latency.max))
+end
+"""
+
+
+@dataclass
+class DataSet:
+    name: str
+    ideas: int
+    votes: int
+    comments: int
+
+    @property
+    def folder(self) -> Path:
+        return DATA / self.name
+
+    def meta(self) -> dict:
+        return json.loads((self.folder / "bench.json").read_text())
+
+
+@dataclass
+class Scenario:
+    name: str
+    what: str
+    server: str  # "forum:<data set>", "read-baseline" or "write-baseline"
+    baseline: str  # "read" or "write"
+    path: str = "/"
+    signed_in: bool = False
+    # A Lua body defining ``request = function() ... end``; ``HEADERS`` is provided.
+    lua: str | None = None
+    target: str = ""
+    # Latency targets (search, similar) are measured one connection per core: at 32
+    # connections a p95 is mostly time spent queueing behind the other 31 requests.
+    connections: int | None = None
+    # A path whose first request in each worker builds something once per process (the
+    # duplicate ranker): timed apart, before the measurement, and reported as such.
+    first_use: str | None = None
+
+
+@dataclass
+class Outcome:
+    name: str
+    what: str
+    requests_per_s: float
+    ratio: float
+    baseline_requests_per_s: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+    baseline: str
+    target: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def datasets() -> dict[str, DataSet]:
+    big = max(1_000, int(100_000 * SCALE))
+    sets = {
+        "big": DataSet(f"ideas-{big}", big, big * 10, big * 2),
+        "10k": DataSet("ideas-10000", 10_000, 100_000, 20_000),
+    }
+    if os.environ.get("BENCH_HUGE") == "1":
+        # What a list page costs depends on the number of ideas; votes are kept at two per idea
+        # so that the set generates in minutes, not an hour.
+        sets["1m"] = DataSet("ideas-1000000", 1_000_000, 2_000_000, 200_000)
+    return sets
+
+
+def scenarios(sets: dict[str, DataSet]) -> list[Scenario]:
+    big = sets["big"]
+    meta = big.meta()
+    page_target = ">= 0.40 of bare read, p99 < 100 ms"
+    out = []
+    for sort in ("top", "trending", "new"):
+        for signed_in in (False, True):
+            who = "signed in" if signed_in else "signed out"
+            out.append(Scenario(
+                f"board_{sort}_{'member' if signed_in else 'anonymous'}",
+                f"board page, {sort}, {who}, {big.ideas:,} ideas", "forum:big", "read",
+                path=f"/?sort={sort}", signed_in=signed_in, target=page_target))
+    idea = meta["idea_with_20_comments"]
+    out.append(Scenario("idea_page", "idea page with 20 comments, signed out", "forum:big",
+                        "read", path=f"/ideas/{idea}", target=page_target,
+                        # Its related ideas come from the duplicate ranker.
+                        first_use=f"/ideas/{idea}"))
+    out.append(Scenario("api_list", "GET /api/v1/ideas?sort=top, signed out", "forum:big",
+                        "read", path="/api/v1/ideas?sort=top", target=page_target))
+    queries = ", ".join(f'"{urllib.parse.quote(q)}"' for q in SEARCHES)
+    rotate = f"""
+local queries = {{{queries}}}
+local counter = math.random(0, #queries - 1)
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", string.format(PATH, queries[(counter % #queries) + 1]), HEADERS)
+end
+"""
+    out.append(Scenario("search", f"search page, {len(SEARCHES)} queries in turn, signed out",
+                        "forum:big", "read", lua='PATH = "/search?q=%s"\n' + rotate,
+                        connections=WORKERS, target="p95 < 50 ms"))
+    out.append(Scenario("similar", "similar ideas (GET /similar?title=...), signed out",
+                        "forum:big", "read", lua='PATH = "/similar?title=%s"\n' + rotate,
+                        connections=WORKERS, target="p95 < 100 ms",
+                        first_use="/similar?title=dark%20mode"))
+    ids = ",".join(str(i) for i in meta["open_ideas"])
+    # Each connection's requests alternate vote / unvote over its own run of ideas, so that
+    # both operations really change data and none collides with another connection's.
+    out.append(Scenario(
+        "vote_unvote", "POST /ideas/<id>/vote then /unvote (JSON), signed in", "forum:big",
+        "write", signed_in=True, target=">= 0.60 of bare write, no errors, no drift",
+        lua=f"""
+local ids = {{{ids}}}
+local counter = 0
+local thread_offset = math.random(0, #ids - 1)
+request = function()
+  counter = counter + 1
+  local idea = ids[((thread_offset + math.floor((counter - 1) / 2)) % #ids) + 1]
+  local action = (counter % 2 == 1) and "vote" or "unvote"
+  return wrk.format("POST", "/ideas/" .. idea .. "/" .. action, HEADERS, "")
+end
+"""))
+    for key, data in sets.items():
+        if key == "big":
+            continue
+        out.append(Scenario(f"board_top_anonymous_{key}",
+                            f"board page, top, signed out, {data.ideas:,} ideas",
+                            f"forum:{key}", "read", path="/?sort=top",
+                            target="same as at 100,000 ideas"))
+    return out
+
+
+# What people type into the search box and into a new idea's title (the similar-ideas box).
+SEARCHES = ["dark mode", "csv export", "calendar sync", "keyboard shortcuts", "slack",
+            "offline mode", "gantt chart", "two-factor authentication", "webhooks",
+            "recurring tasks", "export to excel please", "screen reader"]
+
+
+# --- machinery --------------------------------------------------------------------------------
+
+def ensure_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        sys.exit("wrk is not installed: `make bench` installs it with apt-get when run as root.")
+    return wrk
+
+
+def ensure_data(data: DataSet) -> None:
+    from bench.generate import GENERATOR_VERSION
+
+    meta = data.folder / "bench.json"
+    if meta.exists() and json.loads(meta.read_text()).get("generator_version") == \
+            GENERATOR_VERSION:
+        return
+    if data.folder.exists():
+        shutil.rmtree(data.folder)
+    print(f"Generating {data.name} (cached in {data.folder.relative_to(ROOT)})…", flush=True)
+    subprocess.run([sys.executable, "-m", "bench.generate", "--ideas", str(data.ideas),
+                    "--votes", str(data.votes), "--comments", str(data.comments),
+                    "--out", str(data.folder)], cwd=ROOT, check=True)
+
+
+def upgrade(folder: Path) -> None:
+    """Cached data sets follow the schema: new migrations (indexes) are applied to them."""
+    subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                   env={**os.environ, "FORUM_INSTANCE_PATH": str(folder)}, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def gunicorn_args() -> list[str]:
+    help_text = subprocess.run([str(BIN / "gunicorn"), "--help"], capture_output=True,
+                               text=True).stdout
+    return ["--no-control-socket"] if "--no-control-socket" in help_text else []
+
+
+@contextlib.contextmanager
+def serve(app: str, env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen]]:
+    port = free_port()
+    home = tempfile.mkdtemp(prefix="bench-home-")
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", str(ROOT / "bench" / "gunicorn.conf.py"),
+         "--bind", f"127.0.0.1:{port}", *gunicorn_args(), app],
+        cwd=ROOT, env={**os.environ, **env, "HOME": home},
+        stdout=subprocess.DEVNULL, stderr=open(RESULTS / "gunicorn.log", "a"),  # noqa: SIM115
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        # Ready means every worker is forked and the port answers: a run that starts while the
+        # last worker boots measures one worker, not the configured number.
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    if len(worker_pids(process)) >= WORKERS:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn for {app} did not start") from None
+            time.sleep(0.2)
+        yield url, process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def worker_pids(master: subprocess.Popen) -> list[str]:
+    return Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+
+
+def worker_rss_mb(master: subprocess.Popen) -> list[float]:
+    sizes = []
+    for pid in worker_pids(master):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(round(int(line.split()[1]) / 1024, 1))
+    return sizes
+
+
+def sign_in(url: str, email: str, password: str) -> tuple[str, str]:
+    """A real sign-in through the form; returns the Cookie header and a CSRF token."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    token = _csrf(opener.open(f"{url}/signin").read().decode())
+    body = urllib.parse.urlencode({"csrf_token": token, "email": email,
+                                   "password": password}).encode()
+    opener.open(f"{url}/signin", data=body).read()
+    token = _csrf(opener.open(f"{url}/").read().decode())
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    if "session=" not in cookie and "remember_token" not in cookie:
+        raise RuntimeError("sign-in failed")
+    return cookie, token
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    if not match:
+        raise RuntimeError("no CSRF token on the page")
+    return match.group(1)
+
+
+def wrk(url: str, scenario: Scenario, headers: dict[str, str], duration: int) -> dict:
+    header_lua = "HEADERS = {" + ", ".join(
+        f'["{k}"] = "{v}"' for k, v in headers.items()) + "}\n"
+    body = scenario.lua or (
+        f'request = function() return wrk.format("GET", "{scenario.path}", HEADERS) end\n')
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(header_lua + body + DONE_LUA)
+    try:
+        result = subprocess.run(
+            [ensure_wrk(), "-t1", f"-c{scenario.connections or CONNECTIONS}", f"-d{duration}s",
+             "--timeout", "10s", "-s", script.name, url],
+            capture_output=True, text=True, timeout=duration + 60)
+    finally:
+        os.unlink(script.name)
+    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("RESULT "))
+    figures = json.loads(line[len("RESULT "):])
+    figures["errors"] = sum(figures[k] for k in ("connect", "read", "write", "status",
+                                                 "timeout"))
+    figures["rps"] = figures["requests"] / (figures["duration_us"] / 1e6)
+    return figures
+
+
+def first_use(url: str) -> float:
+    """Seconds until every worker has answered ``url`` once (requests sent together, so that
+    each worker gets some); what the first visitors of a freshly started worker wait."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(WORKERS * 4) as pool:
+        list(pool.map(lambda _n: urllib.request.urlopen(url, timeout=900).read(),
+                      range(WORKERS * 4)))
+    return round(time.monotonic() - started, 1)
+
+
+def combine(slices: list[dict]) -> dict:
+    """Figures of several slices of one measurement: throughput over the whole time, the
+    median of the medians, and the worst p99 (percentiles of slices cannot be merged exactly,
+    so the reported p99 errs on the slow side)."""
+    requests = sum(s["requests"] for s in slices)
+    seconds = sum(s["duration_us"] for s in slices) / 1e6
+    p50s = sorted(s["p50"] for s in slices)
+    return {"requests": requests, "rps": requests / seconds,
+            "errors": sum(s["errors"] for s in slices), "p50": p50s[len(p50s) // 2],
+            "p95": max(s["p95"] for s in slices), "p99": max(s["p99"] for s in slices),
+            "max": max(s["max"] for s in slices)}
+
+
+def load_average() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def forum_check(folder: Path) -> str:
+    result = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "forum", "check"], cwd=ROOT,
+                            env={**os.environ, "FORUM_INSTANCE_PATH": str(folder)},
+                            capture_output=True, text=True)
+    return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+def run() -> dict:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "gunicorn.log").write_text("")
+    ensure_wrk()
+    sets = datasets()
+    for data in sets.values():
+        ensure_data(data)
+        upgrade(data.folder)
+    started = time.time()
+    load_before = load_average()
+    all_scenarios = scenarios(sets)
+    raw: dict[str, dict] = {}
+    adjacent: dict[str, dict] = {}
+    extra: dict = {}
+    write_lua = 'request = function() return wrk.format("POST", "/write", HEADERS, "") end\n'
+    with contextlib.ExitStack() as stack:
+        # The baselines stay up for the whole run and each scenario is measured right after
+        # its baseline: on a shared machine the load changes from minute to minute, and a ratio
+        # of two figures taken a minute apart would measure the neighbours.
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-write-")))
+        from bench.baseline import create_write_table
+
+        create_write_table(folder / "write.db")
+        read_url, _ = stack.enter_context(serve("bench.baseline:read_app", {}))
+        write_url, _ = stack.enter_context(
+            serve("bench.baseline:write_app", {"BENCH_WRITE_DB": str(folder / "write.db")}))
+        read, write = Scenario("read", "", "", "read"), Scenario("write", "", "", "write",
+                                                                    lua=write_lua)
+        wrk(read_url, read, {}, WARMUP)
+        wrk(write_url, write, {}, WARMUP)
+        baselines = {
+            "read": lambda: wrk(read_url, read, {}, DURATION // SLICES),
+            "write": lambda: wrk(write_url, write, {}, DURATION // SLICES),
+        }
+
+        def measure_pair(url: str, scenario: Scenario, headers: dict[str, str]) -> None:
+            # Slices of baseline and scenario alternate, so that a burst of the neighbours'
+            # load falls on both sides of the ratio.
+            print(f"  {scenario.name} (and its baseline)…", flush=True)
+            if scenario.first_use:
+                extra.setdefault("first_use_s", {})[scenario.name] = first_use(
+                    url + scenario.first_use)
+            wrk(url, scenario, headers, WARMUP)
+            slices = []
+            for _ in range(SLICES):
+                slices.append((baselines[scenario.baseline](), wrk(url, scenario, headers,
+                                                                   DURATION // SLICES)))
+            adjacent[scenario.name] = combine([b for b, _s in slices])
+            raw[scenario.name] = combine([s for _b, s in slices])
+
+        by_server: dict[str, list[Scenario]] = {}
+        for scenario in all_scenarios:
+            by_server.setdefault(scenario.server, []).append(scenario)
+        for server, group in by_server.items():
+            key = server.split(":", 1)[1]
+            data = sets[key]
+            meta = data.meta()
+            # Reads run on the cached set as it is; writes on a scratch copy, so that every
+            # run reads the same data.
+            reads = [s for s in group if s.baseline == "read"]
+            writes = [s for s in group if s.baseline == "write"]
+            if reads:
+                with serve("wsgi:app", {"FORUM_INSTANCE_PATH": str(data.folder),
+                                        **NO_RATE_LIMITS}) as (url, process):
+                    cookie = None
+                    for scenario in reads:
+                        headers = {}
+                        if scenario.signed_in:
+                            cookie = cookie or sign_in(url, meta["customer_email"],
+                                                       meta["password"])[0]
+                            headers["Cookie"] = cookie
+                        measure_pair(url, scenario, headers)
+                    if key == "big":
+                        extra["worker_rss_mb_after_reads"] = worker_rss_mb(process)
+            if writes:
+                scratch = DATA / "scratch"
+                shutil.rmtree(scratch, ignore_errors=True)
+                shutil.copytree(data.folder, scratch)
+                try:
+                    with serve("wsgi:app", {"FORUM_INSTANCE_PATH": str(scratch),
+                                            **NO_RATE_LIMITS}) as (url, process):
+                        cookie, token = sign_in(url, meta["customer_email"], meta["password"])
+                        headers = {"Cookie": cookie, "X-CSRFToken": token,
+                                   "Accept": "application/json",
+                                   "Content-Type": "application/x-www-form-urlencoded"}
+                        for scenario in writes:
+                            measure_pair(url, scenario, headers)
+                        extra["worker_rss_mb_after_writes"] = worker_rss_mb(process)
+                    print("  flask forum check…", flush=True)
+                    extra["check_after_votes"] = forum_check(scratch)
+                finally:
+                    shutil.rmtree(scratch, ignore_errors=True)
+
+    outcomes = []
+    for scenario in all_scenarios:
+        figures, base = raw[scenario.name], adjacent[scenario.name]
+        outcomes.append(Outcome(
+            name=scenario.name, what=scenario.what, requests_per_s=round(figures["rps"], 1),
+            ratio=round(figures["rps"] / base["rps"], 3),
+            baseline_requests_per_s=round(base["rps"], 1),
+            p50_ms=round(figures["p50"] / 1000, 1), p95_ms=round(figures["p95"] / 1000, 1),
+            p99_ms=round(figures["p99"] / 1000, 1),
+            errors=figures["errors"], requests=figures["requests"],
+            baseline=scenario.baseline, target=scenario.target,
+        ))
+    rss = extra.get("worker_rss_mb_after_writes") or extra.get("worker_rss_mb_after_reads", [])
+    summary = {kind: [o.baseline_requests_per_s for o in outcomes if o.baseline == kind]
+               for kind in ("read", "write")}
+    return {
+        "when": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
+        "seconds": round(time.time() - started),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "load_average_before": load_before, "load_average_after": load_average()},
+        "settings": {"connections": CONNECTIONS, "duration_s": DURATION, "warmup_s": WARMUP,
+                     "gunicorn": "bench/gunicorn.conf.py", "load_generator": "wrk -t1"},
+        "data_sets": {k: {"ideas": d.ideas, **{x: d.meta()[x] for x in
+                                                ("votes", "comments", "users")}}
+                      for k, d in sets.items()},
+        "baselines": {kind: {"requests_per_s_each_scenario": values,
+                             "min": min(values), "max": max(values)}
+                      for kind, values in summary.items() if values},
+        "scenarios": [asdict(o) for o in outcomes],
+        "memory": {"worker_rss_mb": rss, "target": "< 200 MB per worker"},
+        "check_after_votes": extra.get("check_after_votes"),
+        "first_use_s": extra.get("first_use_s", {}),
+        "reindex_s": {k: d.meta().get("reindex_seconds") for k, d in sets.items()},
+    }
+
+
+def table(report: dict) -> str:
+    base = report["baselines"]
+    lines = [
+        f"Run of {report['when']} on {report['machine']['cpus']} CPUs, "
+        f"{report['settings']['connections']} connections, {report['settings']['duration_s']} s "
+        f"per scenario (load average {report['machine']['load_average_before']} before, "
+        f"{report['machine']['load_average_after']} after).",
+        f"Each scenario alternated with its baseline ({SLICES} slices each): bare read "
+        f"{base['read']['min']} to "
+        f"{base['read']['max']} req/s, bare write {base['write']['min']} to "
+        f"{base['write']['max']} req/s over the run.",
+        "",
+        "| scenario | req/s | baseline req/s | ratio | p50 ms | p95 ms | p99 ms | errors "
+        "| target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for s in report["scenarios"]:
+        lines.append(f"| {s['what']} | {s['requests_per_s']} | "
+                     f"{s['baseline_requests_per_s']} (bare {s['baseline']}) | {s['ratio']} | "
+                     f"{s['p50_ms']} | {s['p95_ms']} | {s['p99_ms']} | {s['errors']} | "
+                     f"{s['target']} |")
+    rss = report["memory"]["worker_rss_mb"]
+    lines.append(f"| memory (RSS) of one worker after the run | {max(rss) if rss else '?'} MB "
+                 f"(workers: {rss}) | | | | | | | < 200 MB |")
+    lines.append("")
+    lines.append(f"`flask forum check` after the votes: {report['check_after_votes']}")
+    for name, seconds in report.get("first_use_s", {}).items():
+        lines.append(f"First use of `{name}` in fresh workers (the first builds the duplicate "
+                     f"ranker): {seconds} s.")
+    for key, seconds in report.get("reindex_s", {}).items():
+        ideas = report["data_sets"][key]["ideas"]
+        lines.append(f"Reindex of {ideas:,} ideas (when the set was generated): {seconds} s "
+                     "(target < 90 s at 100,000).")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    report = run()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(report, indent=1) + "\n")
+    text = table(report)
+    (RESULTS / "latest.md").write_text(text + "\n")
+    print()
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

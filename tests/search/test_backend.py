@@ -52,16 +52,15 @@ def most_voted(ids: list[int], needed: int) -> list[int]:
 
 
 @pytest.fixture
-def open_backend(request: pytest.FixtureRequest, tmp_path: Path
-                 ) -> Iterator[Callable[..., SearchBackend]]:
+def open_backend(database_url: str, tmp_path: Path) -> Iterator[Callable[..., SearchBackend]]:
     """Opens the backend of this test's index; several calls open the same index (as other
-    processes would)."""
+    processes would). It asks for ``database_url`` up front so that the PostgreSQL run keeps
+    these tests (it drops tests that never touch a database)."""
     opened: list[SearchBackend] = []
 
     def open_(weights: RankerWeights | None = None) -> SearchBackend:
         if kind() == "postgres":
-            found: SearchBackend = PostgresBackend(request.getfixturevalue("database_url"),
-                                                   weights=weights)
+            found: SearchBackend = PostgresBackend(database_url, weights=weights)
         else:
             found = WhooshBackend(tmp_path / "index", weights=weights)
         opened.append(found)

@@ -28,7 +28,7 @@ from forum.ideas import statuses
 from forum.ideas.forms import EmptyForm
 from forum.ideas.models import Idea
 from forum.triage.access import admin_required
-from forum.web import page_number, paginate, show_on_form
+from forum.web import attempt, page_number, paginate
 from forum.webhooks import services, signing
 from forum.webhooks.forms import EndpointForm, StatusHookForm
 from forum.webhooks.models import DeliveryState, StatusHook, WebhookEndpoint
@@ -69,14 +69,10 @@ def index():
 def create():
     form = EndpointForm()
     if form.validate_on_submit():
-        try:
-            endpoint = services.create_endpoint(
-                current_user, name=form.name.data, url=form.url.data, events=form.events.data,
-                include_private=form.include_private.data, active=form.active.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        else:
+        endpoint = attempt(lambda: services.create_endpoint(
+            current_user, name=form.name.data, url=form.url.data, events=form.events.data,
+            include_private=form.include_private.data, active=form.active.data), form)
+        if endpoint is not None:
             db.session.commit()
             # The secret is in this response only: a flash would keep it in the session cookie.
             return _index(shown={"kind": "endpoint", "name": endpoint.name,
@@ -96,20 +92,14 @@ def _endpoint(endpoint_id: int) -> WebhookEndpoint:
 def edit(endpoint_id: int):
     endpoint = _endpoint(endpoint_id)
     form = EndpointForm(obj=endpoint if request.method == "GET" else None)
-    if form.validate_on_submit():
-        try:
-            services.update_endpoint(endpoint, current_user, name=form.name.data,
-                                     url=form.url.data, events=form.events.data,
-                                     include_private=form.include_private.data,
-                                     active=form.active.data)
-        except DomainError as error:
-            db.session.rollback()
-            endpoint = _endpoint(endpoint_id)
-            show_on_form(form, error)
-        else:
-            db.session.commit()
-            flash(_("Webhook saved."), "success")
-            return redirect(url_for_endpoint(endpoint_id))
+    # On a refusal the rollback expires the half-changed endpoint: the page shows it as saved.
+    if form.validate_on_submit() and attempt(lambda: services.update_endpoint(
+            endpoint, current_user, name=form.name.data, url=form.url.data,
+            events=form.events.data, include_private=form.include_private.data,
+            active=form.active.data), form) is not None:
+        db.session.commit()
+        flash(_("Webhook saved."), "success")
+        return redirect(url_for_endpoint(endpoint_id))
     page = paginate(services.deliveries(endpoint), page_number(), 50)
     return render_template("webhooks/endpoint.html", endpoint=endpoint, form=form, page=page,
                            action=EmptyForm(), states=DeliveryState,
@@ -189,13 +179,9 @@ def _status_hook(hook_id: int) -> StatusHook:
 def create_status_hook():
     form = _hook_form(request.form)
     if form.validate_on_submit():
-        try:
-            hook = services.create_status_hook(current_user, name=form.name.data,
-                                               github_status=form.github_status.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        else:
+        hook = attempt(lambda: services.create_status_hook(
+            current_user, name=form.name.data, github_status=form.github_status.data), form)
+        if hook is not None:
             db.session.commit()
             return _index(shown={"kind": "hook", "name": hook.name, "secret": hook.secret,
                                  "url": hook_url(hook)})

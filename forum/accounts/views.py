@@ -110,9 +110,7 @@ def sign_out():
 
 @bp.route("/people/<int:user_id>")
 def profile(user_id: int):
-    person = db.session.get(User, user_id)
-    if person is None:
-        abort(404)
+    person = db.get_or_404(User, user_id)
     viewer = current_user if current_user.is_authenticated else None
     boards = ideas.visible_boards(viewer)
     posted = db.session.scalars(queries.ideas_by_author(person.id, boards).limit(100)).all()

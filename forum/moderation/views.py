@@ -71,9 +71,7 @@ def queue():
 @bp.post("/staff/reports/<int:report_id>/resolve")
 @staff_required
 def resolve(report_id: int):
-    item = db.session.get(Report, report_id)
-    if item is None:
-        abort(404)
+    item = db.get_or_404(Report, report_id)
     try:
         services.resolve(item, current_user, request.form.get("action", ""))
     except DomainError as error:
@@ -86,9 +84,7 @@ def resolve(report_id: int):
 @bp.post("/staff/people/<int:user_id>/<any(ban, unban):action>")
 @staff_required
 def ban(user_id: int, action: str):
-    person = db.session.get(User, user_id)
-    if person is None:
-        abort(404)
+    person = db.get_or_404(User, user_id)
     default = url_for("accounts.profile", user_id=person.id)
     try:
         services.set_banned(person, current_user, banned=action == "ban")

@@ -77,13 +77,6 @@ def _refused(error: DomainError, default: str):
     return redirect(safe_next(default))
 
 
-def _idea(idea_id: int) -> Idea:
-    idea = db.session.get(Idea, idea_id)
-    if idea is None:
-        abort(404)
-    return idea
-
-
 def _idea_page(idea: Idea) -> str:
     return url_for("ideas.show", idea_id=idea.id)
 
@@ -189,7 +182,7 @@ def delete_view(view_id: int):
 @bp.post("/staff/ideas/<int:idea_id>/reviewed")
 @staff_required
 def reviewed(idea_id: int):
-    idea = _idea(idea_id)
+    idea = db.get_or_404(Idea, idea_id)
     services.mark_reviewed(idea, current_user)
     return _done(_("Marked as reviewed."), _idea_page(idea))
 
@@ -197,7 +190,7 @@ def reviewed(idea_id: int):
 @bp.post("/staff/ideas/<int:idea_id>/status")
 @staff_required
 def change_status(idea_id: int):
-    idea = _idea(idea_id)
+    idea = db.get_or_404(Idea, idea_id)
     try:
         ideas.change_status(idea, ideas.find_status(request.form.get("status", "")),
                             current_user, note=request.form.get("note", ""))
@@ -209,7 +202,7 @@ def change_status(idea_id: int):
 @bp.post("/staff/ideas/<int:idea_id>/owner")
 @staff_required
 def set_owner(idea_id: int):
-    idea = _idea(idea_id)
+    idea = db.get_or_404(Idea, idea_id)
     value = request.form.get("owner", "")
     owner = db.session.get(User, int(value)) if value.isdigit() else None
     try:
@@ -222,7 +215,7 @@ def set_owner(idea_id: int):
 @bp.post("/staff/ideas/<int:idea_id>/tags")
 @staff_required
 def set_tags(idea_id: int):
-    idea = _idea(idea_id)
+    idea = db.get_or_404(Idea, idea_id)
     chosen = [int(i) for i in request.form.getlist("tags") if i.isdigit()]
     tags = db.session.scalars(select(Tag).where(Tag.id.in_(chosen))).all()
     services.set_tags(idea, tags, current_user)
@@ -232,7 +225,7 @@ def set_tags(idea_id: int):
 @bp.post("/staff/ideas/<int:idea_id>/board")
 @staff_required
 def move_board(idea_id: int):
-    idea = _idea(idea_id)
+    idea = db.get_or_404(Idea, idea_id)
     board = db.session.get(Board, request.form.get("board", type=int) or 0)
     if board is None:
         abort(400)
@@ -248,7 +241,7 @@ def _rating(name: str) -> int | None:
 @bp.post("/staff/ideas/<int:idea_id>/priority")
 @staff_required
 def set_priority(idea_id: int):
-    idea = _idea(idea_id)
+    idea = db.get_or_404(Idea, idea_id)
     try:
         services.set_priority(idea, current_user, impact=_rating("impact"),
                               effort=_rating("effort"))
@@ -260,7 +253,7 @@ def set_priority(idea_id: int):
 @bp.post("/staff/ideas/<int:idea_id>/hide")
 @staff_required
 def hide_idea(idea_id: int):
-    idea = _idea(idea_id)
+    idea = db.get_or_404(Idea, idea_id)
     services.set_idea_hidden(idea, current_user, hidden=True,
                              reason=request.form.get("reason", ""))
     return _done(_("The idea is hidden from customers. Nothing was deleted."), _idea_page(idea))
@@ -269,7 +262,7 @@ def hide_idea(idea_id: int):
 @bp.post("/staff/ideas/<int:idea_id>/unhide")
 @staff_required
 def unhide_idea(idea_id: int):
-    idea = _idea(idea_id)
+    idea = db.get_or_404(Idea, idea_id)
     services.set_idea_hidden(idea, current_user, hidden=False)
     return _done(_("The idea is visible again."), _idea_page(idea))
 
@@ -277,7 +270,7 @@ def unhide_idea(idea_id: int):
 @bp.post("/staff/ideas/<int:idea_id>/votes")
 @staff_required
 def vote_on_behalf(idea_id: int):
-    idea = _idea(idea_id)
+    idea = db.get_or_404(Idea, idea_id)
     source = request.form.get("source", "support")
     try:
         target, voter, added = services.vote_on_behalf(
@@ -294,17 +287,10 @@ def vote_on_behalf(idea_id: int):
     return _done(message, _idea_page(target))
 
 
-def _comment(comment_id: int) -> Comment:
-    comment = db.session.get(Comment, comment_id)
-    if comment is None:
-        abort(404)
-    return comment
-
-
 @bp.post("/staff/comments/<int:comment_id>/hide")
 @staff_required
 def hide_comment(comment_id: int):
-    comment = _comment(comment_id)
+    comment = db.get_or_404(Comment, comment_id)
     services.set_comment_hidden(comment, current_user, hidden=True,
                                 reason=request.form.get("reason", ""))
     return _done(_("The comment is hidden from customers. Nothing was deleted."),
@@ -314,7 +300,7 @@ def hide_comment(comment_id: int):
 @bp.post("/staff/comments/<int:comment_id>/unhide")
 @staff_required
 def unhide_comment(comment_id: int):
-    comment = _comment(comment_id)
+    comment = db.get_or_404(Comment, comment_id)
     services.set_comment_hidden(comment, current_user, hidden=False)
     return _done(_("The comment is visible again."),
                  _idea_page(comment.idea) + f"#comment-{comment.id}")
@@ -323,7 +309,7 @@ def unhide_comment(comment_id: int):
 @bp.route("/staff/comments/<int:comment_id>/edit", methods=["GET", "POST"])
 @staff_required
 def edit_comment(comment_id: int):
-    comment = _comment(comment_id)
+    comment = db.get_or_404(Comment, comment_id)
     error = None
     if request.method == "POST":
         try:
@@ -355,17 +341,10 @@ def tags():
                            usage=services.tag_usage())
 
 
-def _tag(tag_id: int) -> Tag:
-    tag = db.session.get(Tag, tag_id)
-    if tag is None:
-        abort(404)
-    return tag
-
-
 @bp.post("/staff/tags/<int:tag_id>")
 @staff_required
 def update_tag(tag_id: int):
-    tag = _tag(tag_id)
+    tag = db.get_or_404(Tag, tag_id)
     try:
         services.update_tag(tag, current_user, name=request.form.get("name", ""),
                             color=request.form.get("color", ""))
@@ -377,7 +356,7 @@ def update_tag(tag_id: int):
 @bp.post("/staff/tags/<int:tag_id>/delete")
 @staff_required
 def delete_tag(tag_id: int):
-    services.delete_tag(_tag(tag_id), current_user)
+    services.delete_tag(db.get_or_404(Tag, tag_id), current_user)
     return _done(_("Tag deleted; the ideas that had it are unchanged."), url_for("triage.tags"))
 
 
@@ -397,17 +376,10 @@ def boards():
     return render_template("triage/boards.html", boards=services.all_boards())
 
 
-def _board(board_id: int) -> Board:
-    board = db.session.get(Board, board_id)
-    if board is None:
-        abort(404)
-    return board
-
-
 @bp.post("/admin/boards/<int:board_id>")
 @admin_required
 def update_board(board_id: int):
-    board = _board(board_id)
+    board = db.get_or_404(Board, board_id)
     try:
         services.update_board(board, current_user, name=request.form.get("name", ""),
                               description=request.form.get("description", ""),
@@ -420,7 +392,8 @@ def update_board(board_id: int):
 @bp.post("/admin/boards/<int:board_id>/move")
 @admin_required
 def move_board_position(board_id: int):
-    services.move_board(_board(board_id), current_user, request.form.get("direction", "down"))
+    services.move_board(db.get_or_404(Board, board_id), current_user,
+                        request.form.get("direction", "down"))
     return _done(_("Boards reordered."), url_for("triage.boards"))
 
 

@@ -10,6 +10,7 @@ virtual machine.
 from __future__ import annotations
 
 import collections
+import os
 import cProfile
 import pstats
 import re
@@ -54,6 +55,13 @@ def main(name: str, requests: int = 300) -> None:
                 response = client.post(f"/ideas/{ideas[(n // 2) % len(ideas)]}/{action}",
                                        headers={"X-CSRFToken": token,
                                                 "Accept": "application/json"})
+            elif scenario.name in ("search", "similar"):
+                # As make bench's Lua scripts: the queries in turn; similar titles all new.
+                query = run.SEARCHES[n % len(run.SEARCHES)]
+                if scenario.name == "similar":
+                    response = client.get(f"/similar?title={query} {n}")
+                else:
+                    response = client.get(f"/search?q={query}")
             else:
                 response = client.get(scenario.path)
             assert response.status_code == 200, response.status_code
@@ -91,7 +99,8 @@ def report(name: str, cpu_ms: float, stats: pstats.Stats) -> None:
     print("Own time by package (cProfile):")
     for where, seconds in shares.most_common(10):
         print(f"  {where:40s} {100 * seconds / total:5.1f}%")
-    stats.sort_stats("cumulative").print_stats(r"forum|templates", 15)
+    stats.sort_stats("cumulative").print_stats(r"forum|templates", int(os.environ.get("BENCH_PROFILE_LINES", "15")))
+    stats.sort_stats("tottime").print_stats(int(os.environ.get("BENCH_PROFILE_LINES", "15")))
 
 
 if __name__ == "__main__":

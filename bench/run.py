@@ -164,8 +164,16 @@ end
     out.append(Scenario("search", f"search page, {len(SEARCHES)} queries in turn, signed out",
                         "forum:big", "read", lua='PATH = "/search?q=%s"\n' + rotate,
                         connections=WORKERS, target="p95 < 50 ms"))
-    out.append(Scenario("similar", "similar ideas (GET /similar?title=...), signed out",
-                        "forum:big", "read", lua='PATH = "/similar?title=%s"\n' + rotate,
+    # Every title differs (a number is appended), as while someone types: rankings are memoized
+    # per index state, and this scenario must measure ranking, not the memo.
+    unique = rotate.replace("string.format(PATH, queries[(counter % #queries) + 1])",
+                            'string.format(PATH, queries[(counter % #queries) + 1] .. "%20" .. '
+                            'counter .. "%20" .. thread_tag)').replace(
+        "local counter = math.random(0, #queries - 1)",
+        "local counter = math.random(0, #queries - 1)\nlocal thread_tag = math.random(1, 1e9)")
+    out.append(Scenario("similar", "similar ideas (GET /similar?title=...), every title new, "
+                        "signed out",
+                        "forum:big", "read", lua='PATH = "/similar?title=%s"\n' + unique,
                         connections=WORKERS, target="p95 < 100 ms",
                         first_use="/similar?title=dark%20mode"))
     ids = ",".join(str(i) for i in meta["open_ideas"])

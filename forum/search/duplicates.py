@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -119,7 +119,12 @@ class _Snapshot:
         self.ids = np.fromiter((e.id for e in entries), dtype=np.int64, count=len(entries))
         self.created = np.fromiter((e.created for e in entries), dtype=np.float64,
                                    count=len(entries))
-        self.boards = [e.board for e in entries]
+        # Boards as small integer codes: filtering 100,000 ideas by board is then one
+        # vectorised np.isin instead of a Python loop (13 ms a query at that size).
+        self.board_names = sorted({e.board for e in entries}, key=str)
+        codes = {name: code for code, name in enumerate(self.board_names)}
+        self.board_codes = np.fromiter((codes[e.board] for e in entries), dtype=np.int32,
+                                       count=len(entries))
         self.title_len = np.fromiter((e.title_len for e in entries), float, len(entries))
         self.body_len = np.fromiter((e.body_len for e in entries), float, len(entries))
         self.terms = _Postings([e.terms[0] for e in entries],
@@ -133,6 +138,15 @@ class _Snapshot:
         norms = np.sqrt(_accumulate(self.grams.docs, gram_weight**2, self.size))
         # Trigram weights pre-divided by the document norm: the cosine is then a plain sum.
         self.gram_weight = gram_weight / np.maximum(norms, 1e-9)[self.grams.docs]
+        # Rankings already computed on this snapshot. A ranking depends only on the snapshot
+        # and the query, so it stays right until the next change builds a new snapshot (which
+        # starts empty): an idea page viewed again does not rank 100,000 ideas again.
+        self.rankings: OrderedDict[tuple, list[tuple[int, float]]] = OrderedDict()
+        self.rankings_lock = threading.Lock()
+
+
+# A key holds the query's text (a body can be long): a few thousand keys stay a few MB.
+_RANKINGS_KEPT = 1024
 
 
 def _owners(postings: _Postings) -> np.ndarray:
@@ -228,6 +242,26 @@ class DuplicateRanker:
         snap = self._current()
         if snap.size == 0 or limit <= 0:
             return []
+        # The recency bonus moves with the clock: rankings are kept for the hour at most.
+        hour = None if created_before is not None or self.weights.recency <= 0 else int(
+            datetime.now(UTC).timestamp() // 3600)
+        key = (title, body, limit, language, None if boards is None else frozenset(boards),
+               frozenset(exclude_ids), created_before, hour)
+        with snap.rankings_lock:
+            if key in snap.rankings:
+                snap.rankings.move_to_end(key)
+                return list(snap.rankings[key])
+        ranking = self._rank(snap, title, body, limit, language, boards, exclude_ids,
+                             created_before)
+        with snap.rankings_lock:
+            snap.rankings[key] = ranking
+            if len(snap.rankings) > _RANKINGS_KEPT:
+                snap.rankings.popitem(last=False)
+        return list(ranking)
+
+    def _rank(self, snap: _Snapshot, title: str, body: str, limit: int, language: str | None,
+              boards: Collection[str] | None, exclude_ids: Collection[int],
+              created_before: datetime | None) -> list[tuple[int, float]]:
         lang = normalize_language(language or guess_language(f"{title}\n{body}"))
         allowed = self._candidates(snap, boards, exclude_ids, created_before)
         if not allowed.any():
@@ -251,7 +285,8 @@ class DuplicateRanker:
             allowed &= snap.created < created_before.timestamp()
         if boards is not None:
             wanted = set(boards)
-            allowed &= np.fromiter((b in wanted for b in snap.boards), bool, snap.size)
+            codes = [code for code, name in enumerate(snap.board_names) if name in wanted]
+            allowed &= np.isin(snap.board_codes, np.array(codes, dtype=np.int32))
         if exclude_ids:
             allowed &= ~np.isin(snap.ids, np.fromiter(exclude_ids, np.int64))
         return allowed

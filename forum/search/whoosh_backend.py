@@ -510,21 +510,33 @@ class _TextQuery:
         if not word_terms(word, self._stop_language):
             return None
         alternatives: list[q.Query] = [q.Term("tags", word.lower())]
-        for lang in LANGUAGES:
+        terms = {lang: part_terms(word, lang) for lang in LANGUAGES}
+        # A part of the word is a typo only when no language's index knows it: "dark" is
+        # unknown to the French fields of an English site, and expanding it there by edit
+        # distance cost 50 ms a query (Whoosh builds an automaton per fuzzy term).
+        known_spans = {(begin, end) for lang, parts in terms.items()
+                       for term, begin, end in parts
+                       if any(fuzzy.known(f, term) for f in _fields(lang))}
+        for lang, parts in terms.items():
             # A compound ("dark-mode", "getUserName") matches through all of its parts, so
             # "dark mode" and "dark-mode" find each other.
-            parts = list(dict.fromkeys(term for term, _, _ in part_terms(word, lang)))
-            if parts:
-                alternatives.append(q.And([self._term_anywhere(lang, p, fuzzy) for p in parts]))
+            typo = {term: (begin, end) not in known_spans for term, begin, end in parts}
+            if typo:
+                alternatives.append(q.And([self._term_anywhere(lang, term, fuzzy, is_typo)
+                                           for term, is_typo in typo.items()]))
         return q.Or(alternatives)
 
     @staticmethod
-    def _term_anywhere(lang: str, term: str, fuzzy: _FuzzyExpander) -> q.Query:
-        fields = [f"{name}_{lang}" for name in _PROSE_FIELDS]
+    def _term_anywhere(lang: str, term: str, fuzzy: _FuzzyExpander, typo: bool) -> q.Query:
+        fields = _fields(lang)
         exact: list[q.Query] = [q.Term(f, term) for f in fields]
-        if len(term) >= _FUZZY_MIN_LENGTH and not any(fuzzy.known(f, term) for f in fields):
+        if typo and len(term) >= _FUZZY_MIN_LENGTH:
             exact.extend(fuzzy.alternatives(f, term) for f in fields[:2])
         return q.Or(exact)
+
+
+def _fields(lang: str) -> list[str]:
+    return [f"{name}_{lang}" for name in _PROSE_FIELDS]
 
 
 def _text_query(text: str) -> _TextQuery:

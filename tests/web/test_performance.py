@@ -131,7 +131,9 @@ def test_list_queries_read_an_index_in_list_order(client, auth, busy_site, path)
     plans = _plans(client, path)
     assert plans
     for statement, plan in plans:
-        assert not re.search(r"\bSCAN ideas\b", plan), (statement, plan)
+        # Any table that grows with the site (the banned-authors subquery once scanned every
+        # user: 10 ms a page at 100,000 people).
+        assert not re.search(r"\bSCAN (ideas|users|votes|comments)\b", plan), (statement, plan)
         assert "TEMP B-TREE" not in plan, (statement, plan)
 
 

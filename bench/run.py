@@ -238,6 +238,37 @@ def upgrade(folder: Path) -> None:
     subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
                    env={**os.environ, "FORUM_INSTANCE_PATH": str(folder)}, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    missing = schema_gaps(folder)
+    if missing:
+        # A set generated on another branch can carry a revision stamp whose chain skipped
+        # migrations of this one: "upgrade" then adds nothing and every write fails.
+        sys.exit(f"{folder} does not have the current schema (missing: {', '.join(missing)}); "
+                 f"delete it and run again to generate it anew.")
+
+
+def schema_gaps(folder: Path) -> list[str]:
+    """Tables and columns of the models that the data set's database lacks."""
+    from sqlalchemy import create_engine, inspect
+
+    from forum import create_app
+    from forum.extensions import db
+
+    create_app({"INSTANCE_PATH": str(folder)})  # imports every model into db.metadata
+
+    engine = create_engine(f"sqlite:///{folder / 'forum.db'}")
+    try:
+        found = inspect(engine)
+        tables = set(found.get_table_names())
+        gaps = []
+        for table in db.metadata.sorted_tables:
+            if table.name not in tables:
+                gaps.append(table.name)
+                continue
+            columns = {c["name"] for c in found.get_columns(table.name)}
+            gaps += [f"{table.name}.{c.name}" for c in table.columns if c.name not in columns]
+        return gaps
+    finally:
+        engine.dispose()
 
 
 def free_port() -> int:

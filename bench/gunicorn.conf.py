@@ -17,3 +17,13 @@ timeout = 30
 # Import the app once in the master: workers start at once (a restarted one too) and share the
 # imported code's memory pages. create_app opens no database connection, so none is shared.
 preload_app = True
+
+
+def post_worker_init(worker):
+    """Start building the duplicate ranker as soon as a worker is up, in the background: its
+    first build analyses every idea, and the first visitors should not wait for it."""
+    from forum.search import service
+
+    app = worker.wsgi
+    if "SEARCH_BACKEND" in getattr(app, "config", {}):  # the forum, not a bare baseline app
+        service.backend(app).warm_up()

@@ -270,7 +270,7 @@ class PostgresBackend(SearchBackend):
                 created_before: datetime | None = None,
                 language: str | None = None) -> list[tuple[int, float]]:
         """See :meth:`SearchBackend.similar`; ``language`` is guessed from the text if omitted."""
-        self._sync_ranker()
+        self.ready_ranker()
         return self._ranker.rank(title, body, limit=limit, language=language, boards=boards,
                                  exclude_ids=exclude_ids, created_before=created_before)
 

@@ -204,10 +204,19 @@ def similar_ideas_for_form(title: str, body: str, viewer: User | None, limit: in
     return items
 
 
+# How long an idea page waits for a fresh process's first ranker build (instant on a small
+# site; about 13 s at 100,000 ideas).
+RELATED_WARM_UP_WAIT = 1.0
+
+
 def related_ideas(idea: Idea, viewer: User | None, limit: int = 5) -> list[Idea]:
     """The "Related ideas" of an idea's page: its likely duplicates and neighbours."""
     target = ideas.canonical(idea)
     try:
+        if not backend().warm_up(wait=RELATED_WARM_UP_WAIT):
+            # A fresh process is still building its duplicate ranker: the page goes out now,
+            # without related ideas, rather than after the whole build.
+            return []
         items = [item for item in similar_ideas(target.title, target.body, viewer, limit=limit,
                                                 exclude_ids=ideas.group_ids(target))
                  if item["score"] >= RELATED_MIN_SCORE]

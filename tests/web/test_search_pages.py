@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from forum.extensions import db
@@ -152,6 +154,33 @@ def test_related_ideas_on_the_idea_page(client, make_idea, personas):
     assert "Related ideas" in page and "Post new ideas to a Slack channel" in page
     assert "Slack notifications when ideas are posted" not in page  # merged: left out
     assert "Invoices in PDF" not in page
+
+
+def test_a_fresh_process_answers_idea_pages_before_its_ranker_is_built(app, client, make_idea,
+                                                                       monkeypatch):
+    """At 100,000 ideas a process's first ranker build takes seconds: the idea page goes out
+    without related ideas meanwhile, and has them once the background build is done."""
+    idea = make_idea("Slack integration for new ideas")
+    make_idea("Post new ideas to a Slack channel")
+    db.session.commit()
+    found = service.backend(app)
+    assert not found._ranker_built().is_set()
+    release = threading.Event()
+    build = found._sync_ranker
+
+    def slow_build() -> None:
+        release.wait(10)
+        build()
+
+    monkeypatch.setattr(found, "_sync_ranker", slow_build)
+    monkeypatch.setattr(service, "RELATED_WARM_UP_WAIT", 0.05)
+    page = titles(client.get(f"/ideas/{idea.id}"))
+    assert "Slack integration for new ideas" in page
+    assert "Post new ideas to a Slack channel" not in page
+    release.set()
+    assert found.warm_up(wait=5)
+    page = titles(client.get(f"/ideas/{idea.id}"))
+    assert "Related ideas" in page and "Post new ideas to a Slack channel" in page
 
 
 def test_filters_alone_list_the_most_wanted_first(client, make_idea, personas):

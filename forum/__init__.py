@@ -84,9 +84,10 @@ def register_extensions(app: Flask) -> None:
 
 def register_database(app: Flask) -> None:
     """SQLite pragmas and write-transaction behaviour; see forum.dbtuning."""
-    from forum import dbtuning
+    from forum import dbtuning, pagecache
 
     dbtuning.install()
+    pagecache.install()
 
 
 def register_i18n(app: Flask) -> None:

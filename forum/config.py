@@ -27,6 +27,9 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,  # None: generated into instance/ (refused when ENV is production)
     "ENV": "development",
     "IDEAS_PER_PAGE": 20,
+    # Signed-out visitors' pages are kept until the database changes (forum.pagecache); on
+    # PostgreSQL another process's change shows after at most this many seconds.
+    "PAGE_CACHE_SECONDS": 5,
     # Mail delivery (see forum.notifications.delivery for the guarantee these serve).
     "MAIL_DELIVER_INTERVAL": 2,        # seconds between outbox polls of `flask forum deliver`
     "MAIL_LEASE_SECONDS": 300,         # how long a claimed message belongs to one deliverer

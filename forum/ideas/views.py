@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import lazyload, raiseload
 
+from forum import pagecache
 from forum.errors import DomainError, wants_json
 from forum.extensions import db, limiter
 from forum.ideas import queries, services, workflow
@@ -34,11 +35,13 @@ def _viewer():
 
 
 @bp.route("/")
+@pagecache.for_visitors
 def index():
     return _idea_list(None, services.visible_boards(_viewer()))
 
 
 @bp.route("/boards/<slug>")
+@pagecache.for_visitors
 def board(slug: str):
     boards = services.visible_boards(_viewer())
     chosen = next((b for b in boards if b.slug == slug), None)
@@ -105,6 +108,7 @@ def new_idea():
 
 @bp.route("/ideas/<int:idea_id>")
 @bp.route("/ideas/<int:idea_id>/<slug>")
+@pagecache.for_visitors
 def show(idea_id: int, slug: str | None = None):
     idea = services.get_visible_idea(idea_id, _viewer())
     return _render_idea(idea, CommentForm())

@@ -1,0 +1,118 @@
+"""Whole pages for signed-out visitors, kept until the database changes.
+
+A launch brings many readers who are not signed in, and they all see the same board page: it
+is rendered once and served again until anything is committed. Being exact matters more than
+the time saved, so an entry is valid only for the state of the database it was rendered from:
+
+- on SQLite, ``PRAGMA data_version`` on a connection of its own changes whenever any other
+  connection, of this process or another, commits;
+- on PostgreSQL there is no such counter: a commit in this process invalidates at once, and
+  one in another process after at most ``PAGE_CACHE_SECONDS``.
+
+Never cached: signed-in people (their votes, the bell, staff tools), a visitor with a message
+waiting (flash), anything but a 200 HTML answer. A page's CSRF token (the language form) is the
+visitor's own: it is cut out of the stored page and put back for each visitor.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Response, current_app, make_response, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from forum.extensions import db
+
+_READS = ("SELECT", "BEGIN", "PRAGMA", "SAVEPO", "RELEAS")  # 6 letters of each
+_TOKEN = "\x00csrf\x00"  # cannot occur in a page: NUL is refused in every input
+_MAX_ENTRIES = 256
+
+_lock = threading.Lock()
+_pages: OrderedDict[tuple, tuple[float, bytes, str]] = OrderedDict()
+_commits = 0  # commits seen in this process
+_watchers: dict[str, sqlite3.Connection] = {}
+
+
+def _note_write(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    if not statement.lstrip()[:6].upper().startswith(_READS):
+        conn.info["forum_wrote"] = True
+
+
+def _count_commit(conn: Connection) -> None:
+    # Only commits that wrote: the test client, for one, commits empty transactions.
+    global _commits
+    if conn.info.pop("forum_wrote", False):
+        with _lock:
+            _commits += 1
+
+
+def _forget_writes(conn: Connection) -> None:
+    conn.info.pop("forum_wrote", None)
+
+
+def install() -> None:
+    # Once per process, whatever the number of apps (tests build many).
+    if not event.contains(Engine, "commit", _count_commit):
+        event.listen(Engine, "before_cursor_execute", _note_write)
+        event.listen(Engine, "commit", _count_commit)
+        event.listen(Engine, "rollback", _forget_writes)
+
+
+def _database_version() -> int | None:
+    """SQLite's change counter for the app's database file (None on other databases)."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    path = url.database
+    with _lock:
+        watcher = _watchers.get(path)
+        if watcher is None:
+            watcher = _watchers[path] = sqlite3.connect(path, check_same_thread=False,
+                                                        isolation_level=None)
+        return watcher.execute("PRAGMA data_version").fetchone()[0]
+
+
+def for_visitors(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Serve the view's page to signed-out visitors from the cache when nothing changed."""
+
+    @wraps(view)
+    def cached(*args: Any, **kwargs: Any) -> Any:
+        if current_user.is_authenticated or session.get("_flashes") or request.method != "GET":
+            return view(*args, **kwargs)
+        version = _database_version()
+        key = (id(current_app), str(db.engine.url), request.full_path, str(get_locale()),
+               version, _commits)
+        now = time.monotonic()
+        with _lock:
+            found = _pages.get(key)
+            if found is not None:
+                _pages.move_to_end(key)
+        # Other processes' commits are seen by SQLite's counter; elsewhere an entry expires.
+        if found is not None and (version is not None
+                                  or now - found[0] < current_app.config["PAGE_CACHE_SECONDS"]):
+            return Response(found[1].replace(_TOKEN.encode(), generate_csrf().encode()),
+                            mimetype=found[2])
+        response = make_response(view(*args, **kwargs))
+        if response.status_code == 200 and response.mimetype == "text/html" \
+                and not response.direct_passthrough:
+            token = session.get("csrf_token") and generate_csrf()
+            body = response.get_data()
+            if token:
+                body = body.replace(token.encode(), _TOKEN.encode())
+            with _lock:
+                _pages[key] = (now, body, response.mimetype)
+                while len(_pages) > _MAX_ENTRIES:
+                    _pages.popitem(last=False)
+        return response
+
+    return cached

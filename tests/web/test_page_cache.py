@@ -1,0 +1,88 @@
+"""Signed-out visitors are served stored pages, and never a page older than the database."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import pytest
+
+from forum.extensions import db
+from forum.ideas import services
+from tests.web.test_performance import statements
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def _queries(client, path: str) -> tuple[int, str]:
+    db.session.rollback()
+    with statements() as seen:
+        response = client.get(path)
+    assert response.status_code == 200
+    return sum(1 for s, _ in seen if s.strip().upper() != "BEGIN"), response.text
+
+
+def test_a_second_visitor_gets_the_stored_page_with_a_token_of_their_own(app, make_idea):
+    idea = make_idea("Dark mode")
+    first, second = app.test_client(), app.test_client()
+    rendered, page = _queries(first, "/")
+    stored, again = _queries(second, "/")
+    assert rendered > 0 and stored == 0
+    assert "Dark mode" in again
+    # Each visitor's language form carries the token of their own session.
+    assert _token(page) != _token(again)
+    assert again.replace(_token(again), "T") == page.replace(_token(page), "T")
+    assert _queries(second, f"/ideas/{idea.id}")[0] > 0
+    assert _queries(first, f"/ideas/{idea.id}")[0] == 0
+
+
+def test_a_change_from_this_process_shows_at_once(client, make_idea, personas):
+    idea = make_idea("Dark mode")
+    assert "Offline mode" not in client.get("/").text
+    make_idea("Offline mode")
+    assert "Offline mode" in client.get("/").text
+    services.cast_vote(idea, personas["anna"])
+    db.session.commit()
+    assert re.search(r"\b2\b", client.get(f"/ideas/{idea.id}").text)
+
+
+@pytest.mark.sqlite_only("another process's commit is seen through SQLite's data_version; "
+                        "PostgreSQL waits PAGE_CACHE_SECONDS")
+def test_a_change_by_another_process_shows_at_once(app, client, make_idea):
+    idea = make_idea("Dark mode")
+    assert "Dark mode" in client.get("/").text
+    idea_id = idea.id
+    db.session.rollback()  # the test's own transaction would hold the write lock
+    # Another worker (another connection, outside this process's sessions) renames it.
+    other = sqlite3.connect(db.engine.url.database)
+    other.execute("UPDATE ideas SET title = 'Night theme' WHERE id = ?", (idea_id,))
+    other.commit()
+    other.close()
+    page = client.get("/").text
+    assert "Night theme" in page and "Dark mode" not in page
+
+
+def test_signed_in_people_and_waiting_messages_are_never_served_stored_pages(
+        client, auth, make_idea, personas):
+    idea = make_idea("Dark mode")
+    client.get("/")
+    auth.login()
+    assert _queries(client, "/")[0] > 0
+    client.post(f"/ideas/{idea.id}/vote")
+    page = client.get("/").text
+    assert 'aria-pressed="true"' in page
+    auth.logout()
+    # The sign-out message waits in the session: the page that shows it is rendered.
+    count, page = _queries(client, "/")
+    assert count > 0
+    assert "Dark mode" in page
+
+
+def test_languages_are_stored_apart(client, make_idea):
+    make_idea("Dark mode")
+    english = client.get("/", headers={"Accept-Language": "en"}).text
+    french = client.get("/", headers={"Accept-Language": "fr"}).text
+    italian = client.get("/", headers={"Accept-Language": "it"}).text
+    assert 'lang="en"' in english and 'lang="fr"' in french and 'lang="it"' in italian

@@ -55,9 +55,13 @@ def _percentile(values: Sequence[float], pct: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
 
 
-def _figures(times_s: Sequence[float]) -> dict[str, float]:
-    ms = [t * 1000 for t in times_s]
-    return {"p50_ms": round(_percentile(ms, 50), 2), "p95_ms": round(_percentile(ms, 95), 2)}
+def _figures(times: Sequence[tuple[float, float]]) -> dict[str, float]:
+    """Percentiles of wall-clock and CPU time (this process's, in seconds, per call): on a
+    shared machine the CPU time shows the cost of a query apart from waiting for a core."""
+    wall, cpu = [w * 1000 for w, _ in times], [c * 1000 for _, c in times]
+    return {"p50_ms": round(_percentile(wall, 50), 2), "p95_ms": round(_percentile(wall, 95), 2),
+            "cpu_p50_ms": round(_percentile(cpu, 50), 2),
+            "cpu_p95_ms": round(_percentile(cpu, 95), 2)}
 
 
 def _overlap(first: Sequence[int], second: Sequence[int]) -> float | None:
@@ -174,10 +178,10 @@ def _similar_queries(docs: Sequence[Any], count: int, seed: int = 9
     return queries
 
 
-def _timed(call: Callable[..., Any], *args: Any) -> tuple[float, Any]:
-    started = time.perf_counter()
+def _timed(call: Callable[..., Any], *args: Any) -> tuple[tuple[float, float], Any]:
+    started, cpu = time.perf_counter(), time.process_time()
     answer = call(*args)
-    return time.perf_counter() - started, answer
+    return (time.perf_counter() - started, time.process_time() - cpu), answer
 
 
 def _load_documents(app: Any) -> tuple[list[Any], float]:
@@ -260,7 +264,8 @@ def _search_round_robin(whoosh: Any, fts: Fts5, boards: Sequence[str] | None,
     for text in searches:  # warm-up: Whoosh's searcher, doc sets, SQLite's page cache
         forum(text)
         fts.search(text)
-    times: dict[str, dict[str, list[float]]] = {t: {"whoosh": [], "fts5": []} for t in searches}
+    times: dict[str, dict[str, list[tuple[float, float]]]] = {
+        t: {"whoosh": [], "fts5": []} for t in searches}
     answers: dict[str, dict[str, tuple[list[int], int]]] = {t: {} for t in searches}
     engines: dict[str, Callable[[str], tuple[list[int], int]]] = {"whoosh": forum,
                                                                    "fts5": fts.search}
@@ -296,11 +301,11 @@ def _similar_round_robin(whoosh: Any, fts: Fts5, boards: Sequence[str] | None,
 
     # The first call builds the in-memory ranker from the index (once per process).
     warm, measured = sample[:5], sample[5:]
-    first_s, _ = _timed(forum, *warm[0][:3]) if warm else (0.0, None)
+    first, _ = _timed(forum, *warm[0][:3]) if warm else ((0.0, 0.0), None)
     for idea_id, title, body, words in warm[1:]:
         forum(idea_id, title, body)
         fts.similar(words, idea_id)
-    times: dict[str, list[float]] = {"whoosh": [], "fts5": []}
+    times: dict[str, list[tuple[float, float]]] = {"whoosh": [], "fts5": []}
     overlaps = []
     for i, (idea_id, title, body, words) in enumerate(measured):
         found: dict[str, list[int]] = {}
@@ -314,10 +319,11 @@ def _similar_round_robin(whoosh: Any, fts: Fts5, boards: Sequence[str] | None,
                     queries=len(measured),
                     mean_terms=round(statistics.mean(len(q[3]) for q in measured), 1)
                     if measured else 0,
-                    whoosh_first_call_s=round(first_s, 1))
+                    whoosh_first_call_s=round(first[0], 1))
 
 
-def _summary(times: dict[str, list[float]], overlaps: list[float | None], **extra: Any) -> dict:
+def _summary(times: dict[str, list[tuple[float, float]]], overlaps: list[float | None],
+             **extra: Any) -> dict:
     whoosh, fts = _figures(times["whoosh"]), _figures(times["fts5"])
     known = [o for o in overlaps if o is not None]
     return {
@@ -325,9 +331,16 @@ def _summary(times: dict[str, list[float]], overlaps: list[float | None], **extr
         "whoosh": whoosh, "fts5": fts,
         "ratio_p50": round(whoosh["p50_ms"] / fts["p50_ms"], 1) if fts["p50_ms"] else None,
         "ratio_p95": round(whoosh["p95_ms"] / fts["p95_ms"], 1) if fts["p95_ms"] else None,
+        **{f"cpu_ratio_{p}": round(whoosh[f"cpu_{p}_ms"] / fts[f"cpu_{p}_ms"], 1)
+           if fts[f"cpu_{p}_ms"] else None for p in ("p50", "p95")},
         "top5_overlap": round(statistics.mean(known), 2) if known else None,
         **extra,
     }
+
+
+def _pair(figures: dict[str, float]) -> str:
+    return (f"{figures['p50_ms']} / {figures['p95_ms']} "
+            f"({figures['cpu_p50_ms']} / {figures['cpu_p95_ms']})")
 
 
 def table(result: dict) -> str:
@@ -335,9 +348,10 @@ def table(result: dict) -> str:
     lines = [
         f"Search engines in process on the same {result['documents']:,} documents "
         f"(load average {result['load_average_before']} before, "
-        f"{result['load_average_after']} after):",
+        f"{result['load_average_after']} after); milliseconds per call, wall clock "
+        "(CPU time of the call in brackets):",
         "",
-        "| kind | queries x runs | forum (Whoosh) p50 / p95 ms | SQLite FTS5 p50 / p95 ms "
+        "| kind | queries x runs | forum (Whoosh) p50 / p95 | SQLite FTS5 p50 / p95 "
         "| ratio Whoosh / FTS5, p50 / p95 | top-5 overlap | target |",
         "|---|---:|---:|---:|---:|---:|---|",
     ]
@@ -347,9 +361,9 @@ def table(result: dict) -> str:
         s = result[kind]
         lines.append(
             f"| {what} | {s['queries']} x {s['samples'] // max(1, s['queries'])} | "
-            f"{s['whoosh']['p50_ms']} / {s['whoosh']['p95_ms']} | "
-            f"{s['fts5']['p50_ms']} / {s['fts5']['p95_ms']} | "
-            f"{s['ratio_p50']} / {s['ratio_p95']} | {s['top5_overlap']} | {s['target']} |")
+            f"{_pair(s['whoosh'])} | {_pair(s['fts5'])} | "
+            f"{s['ratio_p50']} / {s['ratio_p95']} ({s['cpu_ratio_p50']} / {s['cpu_ratio_p95']})"
+            f" | {s['top5_overlap']} | {s['target']} |")
     lines += [
         "",
         f"Search totals equal in both engines for {result['search']['same_total']:.0%} of "

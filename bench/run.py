@@ -587,9 +587,14 @@ def table(report: dict) -> str:
 
 def main() -> None:
     report = run()
+    # Search and similar ideas against SQLite FTS5 on the same documents, in process (issue #9).
+    from bench import fts5
+
+    print("  search engines: the forum's and SQLite FTS5 (bench/fts5.py)…", flush=True)
+    report["fts5"] = fts5.compare(datasets()["big"].folder)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=1) + "\n")
-    text = table(report)
+    text = table(report) + "\n\n" + fts5.table(report["fts5"])
     (RESULTS / "latest.md").write_text(text + "\n")
     print()
     print(text)

@@ -367,10 +367,15 @@ class WhooshBackend(SearchBackend):
             # Every word must match somewhere; if that finds nothing, any word will do.
             for combine in (q.And, q.Or):
                 built = text_query.build(combine, fuzzy)
+                # optimize=False: with Whoosh's block-quality skipping the number of matches
+                # stays unknown, and the page's total then ran the whole query a second time
+                # (40% of a search at 100,000 ideas) while the skipping saved little: nearly
+                # every block of a common word may hold a top hit. Scoring every match once
+                # gives the same hits, and the total with them.
                 results = searcher.search(built, limit=limit,
                                           filter=allowed,
                                           mask=self._doc_set(searcher, _MERGED),
-                                          **_sort_args(sort))
+                                          optimize=False, **_sort_args(sort))
                 if not results.is_empty() or len(words) < 2:
                     break
             assert results is not None

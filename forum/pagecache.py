@@ -24,7 +24,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Response, current_app, make_response, request, session
+from flask import Response, current_app, g, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -82,6 +82,18 @@ def _database_version() -> int | None:
         return watcher.execute("PRAGMA data_version").fetchone()[0]
 
 
+def incomplete() -> None:
+    """This request's page lacks something that will be there soon (related ideas while a
+    fresh process builds its ranker): serve it, but do not keep it."""
+    g.page_incomplete = True
+
+
+def clear() -> None:
+    """Forget every stored page (for tests that change the configuration between requests)."""
+    with _lock:
+        _pages.clear()
+
+
 def for_visitors(view: Callable[..., Any]) -> Callable[..., Any]:
     """Serve the view's page to signed-out visitors from the cache when nothing changed."""
 
@@ -104,7 +116,7 @@ def for_visitors(view: Callable[..., Any]) -> Callable[..., Any]:
                             mimetype=found[2])
         response = make_response(view(*args, **kwargs))
         if response.status_code == 200 and response.mimetype == "text/html" \
-                and not response.direct_passthrough:
+                and not response.direct_passthrough and not g.get("page_incomplete"):
             token = session.get("csrf_token") and generate_csrf()
             body = response.get_data()
             if token:

@@ -19,6 +19,7 @@ from flask import Flask, current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from forum import pagecache
 from forum.accounts.models import User
 from forum.errors import NotAllowed
 from forum.extensions import db
@@ -216,6 +217,7 @@ def related_ideas(idea: Idea, viewer: User | None, limit: int = 5) -> list[Idea]
         if not backend().warm_up(wait=RELATED_WARM_UP_WAIT):
             # A fresh process is still building its duplicate ranker: the page goes out now,
             # without related ideas, rather than after the whole build.
+            pagecache.incomplete()
             return []
         items = [item for item in similar_ideas(target.title, target.body, viewer, limit=limit,
                                                 exclude_ids=ideas.group_ids(target))
@@ -223,6 +225,7 @@ def related_ideas(idea: Idea, viewer: User | None, limit: int = 5) -> list[Idea]
     except Exception:
         # The index can be rebuilt at any time; the idea's own page must not depend on it.
         current_app.logger.exception("Related ideas unavailable: the search index failed.")
+        pagecache.incomplete()
         return []
     # similar_ideas loaded these ideas: the session's identity map has them, no query.
     found = (db.session.get(Idea, item["id"]) for item in items)

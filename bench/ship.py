@@ -33,6 +33,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import smtplib
 import sqlite3
 import subprocess
@@ -61,6 +62,9 @@ BASELINE_MESSAGES = 20_000
 NOTE = "Out today in 4.2."
 RELEASE_NOTES = "**4.2** brings it to everyone: turn it on under *Settings*."
 DELIVER_TIMEOUT_S = 3600
+# In `make bench`, each delivery is stopped after this long (BENCH_SHIP_DELIVER_SECONDS; 0
+# drains): at the rates measured so far, draining 100,000 messages takes half an hour.
+DELIVER_SECONDS = 180
 
 
 # --- preparation --------------------------------------------------------------------------
@@ -239,8 +243,10 @@ def notified(folder: Path, idea_id: int) -> int:
                           "ORDER BY id DESC LIMIT 1", (idea_id,)).fetchone()[0]
 
 
-def deliver(folder: Path, deliverers: int, expected: int) -> tuple[dict, bytes]:
-    """``deliverers`` processes of ``flask forum deliver --once`` until the outbox is drained."""
+def deliver(folder: Path, deliverers: int, expected: int,
+            limit_s: float | None = None) -> tuple[dict, bytes]:
+    """``deliverers`` processes of ``flask forum deliver --once`` until the outbox is drained,
+    or interrupted (Ctrl+C, as an operator stops it) after ``limit_s`` seconds."""
     load = run.load_average()
     with sink() as (received, port), tempfile.TemporaryDirectory(prefix="bench-home-") as home:
         env = {**os.environ, "FORUM_INSTANCE_PATH": str(folder), "HOME": home,
@@ -250,9 +256,17 @@ def deliver(folder: Path, deliverers: int, expected: int) -> tuple[dict, bytes]:
         started = time.monotonic()
         processes = [subprocess.Popen(
             [str(run.BIN / "flask"), "--app", "wsgi", "forum", "deliver", "--once"],
-            cwd=run.ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-            for log in logs]
-        codes = [p.wait(timeout=DELIVER_TIMEOUT_S) for p in processes]
+            cwd=run.ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+            # Started from a background job, they would inherit an ignored SIGINT.
+            preexec_fn=_default_sigint) for log in logs]
+        deadline = started + (limit_s or DELIVER_TIMEOUT_S)
+        while any(p.poll() is None for p in processes) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        interrupted = any(p.poll() is None for p in processes)
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        codes = [p.wait(timeout=60) for p in processes]
         ended = time.monotonic()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu_s = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
@@ -275,10 +289,15 @@ def deliver(folder: Path, deliverers: int, expected: int) -> tuple[dict, bytes]:
         "cpu_s": round(cpu_s, 1),
         "cpu_ms_per_message": round(1000 * cpu_s / max(1, received.received), 2),
         "exit_codes": codes,
+        "interrupted_after_s": round(limit_s or DELIVER_TIMEOUT_S) if interrupted else None,
         "load_average_before": load,
         "load_average_after": run.load_average(),
         **({"output": output} if any(codes) else {}),
     }, received.sample
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def bare_smtp(sample: bytes, messages: int) -> dict:
@@ -297,7 +316,7 @@ def bare_smtp(sample: bytes, messages: int) -> dict:
 
 
 def measure(source: Path, meta: dict, *, voters: int | None = None,
-            deliverers: tuple[int, ...] = (1, 2)) -> dict:
+            deliverers: tuple[int, ...] = (1, 2), limit_s: float | None = None) -> dict:
     """The whole scenario on a scratch copy of ``source``; the figures as a dict."""
     scratch = source.parent / f"{source.name}-ship-scratch"
     shutil.rmtree(scratch, ignore_errors=True)
@@ -326,7 +345,7 @@ def measure(source: Path, meta: dict, *, voters: int | None = None,
                 shipped["outbox_before"] = outbox(scratch, idea_id)
                 report["ships"].append(shipped)
                 delivery, sample = deliver(scratch, count,
-                                           shipped["outbox_before"].get("pending", 0))
+                                           shipped["outbox_before"].get("pending", 0), limit_s)
                 delivery["outbox_after"] = outbox(scratch, idea_id)
                 report["deliveries"].append(delivery)
         report["baseline"] = bare_smtp(sample, min(BASELINE_MESSAGES, report["voters"]))
@@ -346,10 +365,23 @@ def problems(report: dict) -> list[str]:
         if told not in (voters, voters - 1) or shipped["notified"] != told:
             found.append(f"idea {shipped['idea']}: {voters} voters, {told} messages queued, "
                          f"{shipped['notified']} recorded as notified")
+        after = delivery["outbox_after"]
+        if delivery["received_twice"] or delivery["received"] != delivery["distinct_recipients"]:
+            found.append(f"idea {shipped['idea']}: {delivery['received_twice']} addresses got "
+                         "the news twice")
+        if delivery["interrupted_after_s"]:
+            # Stopped mid-way: what the sink has is what the outbox marked sent, give or take
+            # the one message each deliverer had in flight.
+            sent, in_flight = after.get("sent", 0), after.get("sending", 0)
+            if not sent <= delivery["received"] <= sent + in_flight or \
+                    sum(after.values()) != told:
+                found.append(f"idea {shipped['idea']}: {delivery['received']} received, "
+                             f"outbox after the interruption {after}")
+            continue
         if delivery["received"] != told or delivery["distinct_recipients"] != told:
             found.append(f"idea {shipped['idea']}: {told} queued, {delivery['received']} "
                          f"received by the sink ({delivery['distinct_recipients']} addresses)")
-        if set(delivery["outbox_after"]) != {"sent"} or any(delivery["exit_codes"]):
+        if set(after) != {"sent"} or any(delivery["exit_codes"]):
             found.append(f"idea {shipped['idea']}: outbox after delivery "
                          f"{delivery['outbox_after']}, exit codes {delivery['exit_codes']}")
     return found
@@ -375,8 +407,10 @@ def table_lines(report: dict) -> list[str]:
                      "| | | |")
     for delivery in report["deliveries"]:
         lines.append(
-            f"| `flask forum deliver --once` x{delivery['deliverers']} to the SMTP sink: "
-            f"{delivery['received']:,} of {delivery['expected']:,} received, outbox after "
+            f"| `flask forum deliver --once` x{delivery['deliverers']} to the SMTP sink"
+            + (f" (stopped after {delivery['interrupted_after_s']} s)"
+               if delivery["interrupted_after_s"] else "")
+            + f": {delivery['received']:,} of {delivery['expected']:,} received, outbox after "
             f"{delivery['outbox_after']} | {delivery['messages_per_s']} messages/s "
             f"({delivery['seconds']} s; {delivery['cpu_ms_per_message']} ms of CPU per message) | "
             f"{base['messages_per_s']} messages/s (bare smtplib) | "
@@ -393,9 +427,10 @@ def from_environment(data: run.DataSet) -> dict:
     """What ``bench.run`` calls: the big set, with BENCH_SHIP_* knobs."""
     voters = os.environ.get("BENCH_SHIP_VOTERS")
     counts = tuple(int(n) for n in os.environ.get("BENCH_SHIP_DELIVERERS", "1,2").split(","))
+    limit = float(os.environ.get("BENCH_SHIP_DELIVER_SECONDS", DELIVER_SECONDS))
     print(f"  shipping to the voters of {data.name}…", flush=True)
     report = measure(data.folder, data.meta(), voters=int(voters) if voters else None,
-                     deliverers=counts)
+                     deliverers=counts, limit_s=limit or None)
     report["problems"] = problems(report)
     return report
 
@@ -406,8 +441,11 @@ def from_environment(data: run.DataSet) -> dict:
 @click.option("--voters", type=int, default=None, help="Voters per idea (default: everyone).")
 @click.option("--deliverers", default="1,2", show_default=True,
               help="Deliverer processes of each delivery, one shipped idea per entry.")
+@click.option("--deliver-seconds", type=float, default=None,
+              help="Stop each delivery after this long (default: when the outbox is empty).")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-def main(folder: Path | None, voters: int | None, deliverers: str, as_json: bool) -> None:
+def main(folder: Path | None, voters: int | None, deliverers: str, deliver_seconds: float | None,
+         as_json: bool) -> None:
     """Ship an idea to its voters through gunicorn and deliver the news to an SMTP sink."""
     run.RESULTS.mkdir(parents=True, exist_ok=True)
     if folder is None:
@@ -416,7 +454,8 @@ def main(folder: Path | None, voters: int | None, deliverers: str, as_json: bool
         folder = data.folder
     meta = json.loads((folder / "bench.json").read_text())
     report = measure(folder, meta, voters=voters,
-                     deliverers=tuple(int(n) for n in deliverers.split(",")))
+                     deliverers=tuple(int(n) for n in deliverers.split(",")),
+                     limit_s=deliver_seconds)
     report["problems"] = problems(report)
     click.echo(json.dumps(report, indent=1) if as_json else "\n".join(table_lines(report)))
     if report["problems"]:

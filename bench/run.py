@@ -582,11 +582,19 @@ def table(report: dict) -> str:
         ideas = report["data_sets"][key]["ideas"]
         lines.append(f"Reindex of {ideas:,} ideas (when the set was generated): {seconds} s "
                      "(target < 90 s at 100,000).")
+    if report.get("shipping"):
+        from bench import ship
+
+        lines += ship.table_lines(report["shipping"])
     return "\n".join(lines)
 
 
 def main() -> None:
     report = run()
+    # After the load runs, on its own scratch copy: shipping to every voter and delivering.
+    from bench import ship
+
+    report["shipping"] = ship.from_environment(datasets()["big"])
     # Search and similar ideas against SQLite FTS5 on the same documents, in process (issue #9).
     from bench import fts5
 

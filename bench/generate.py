@@ -330,22 +330,23 @@ def _write_group(writer: Writer, p: Plan, rng: random.Random, group_id: int,
                 "added_by_id": 2 if support else None, "created_at": at,
             })
             subscriptions.setdefault(voter, "status")
-        # Comments: public ones count; internal notes (staff only) do not.
+        # Comments: public ones count; internal notes (staff only) and hidden ones do not.
         comment_count, last_comment = 0, created
         for _ in range(p.comments_for[idea_id - 1]):
             internal = internal_allowed and idea_id == group_id and \
                 rng.random() < INTERNAL_COMMENT_SHARE
             commenter = rng.randint(2, STAFF) if internal else rng.randint(1, p.users)
             at = _rand_time(rng, created, until)
+            hidden = internal_allowed and rng.random() < HIDDEN_COMMENT_SHARE
             writer.add(Comment.__table__, {
                 "idea_id": idea_id, "author_id": commenter,
                 "body": words.comment(rng, staff=internal or commenter <= STAFF),
                 "is_internal": internal,
-                "hidden_at": at if internal_allowed and rng.random() < HIDDEN_COMMENT_SHARE
-                else None,
+                "hidden_at": at if hidden else None,
                 "created_at": at, "updated_at": at,
             })
-            if not internal:
+            # As forum.ideas.services.readable_comment: hidden comments are not counted either.
+            if not internal and not hidden:
                 comment_count += 1
                 last_comment = max(last_comment, at)
                 subscriptions[commenter] = "all"

@@ -329,3 +329,24 @@ def test_concurrent_reads_and_writes(backend: SearchBackend) -> None:
     assert errors == []
     assert backend.count() == len(IDEAS) + 10
     assert backend.search("dark").total == 11
+
+
+def test_a_reader_elsewhere_answers_from_the_old_index_during_a_rebuild(tmp_path: Path) -> None:
+    writer = WhooshBackend(tmp_path)
+    writer.index([idea(1, "Dark mode for the dashboard")])
+    reader = WhooshBackend(tmp_path)  # what a web worker (another process) has open
+    during: list[list[int]] = []
+
+    def batches() -> Iterator[list[IdeaDocument]]:
+        yield [idea(2, "Dark theme everywhere")]
+        during.append([hit.id for hit in reader.search("dark").hits])
+        yield [idea(3, "Export invoices as spreadsheets")]
+
+    try:
+        writer.rebuild(batches())
+        assert during == [[1]]
+        assert [hit.id for hit in reader.search("dark").hits] == [2]
+        assert [i for i, _ in reader.similar("Export invoices")] == [3]
+    finally:
+        reader.close()
+        writer.close()

@@ -99,6 +99,31 @@ def test_reindex_equals_live_indexing(runner, make_idea, personas, no_drift):
     assert service.backend().stored_versions() == live
 
 
+def test_after_a_reindex_search_and_similar_ideas_answer_as_before(runner, make_idea, personas,
+                                                                 no_drift):
+    dark = make_idea("Dark mode for the dashboard", "Night theme, easier on the eyes.")
+    make_idea("Export invoices as spreadsheets", "Accounting wants CSV files.")
+    make_idea("Mode sombre pour le tableau de bord", "Le thème clair fatigue les yeux le soir.")
+    ideas.post_comment(dark, personas["bob"], "Also for the mobile application please")
+    dark.tags.append(Tag(slug="ui", name="UI"))
+    db.session.commit()
+    backend = service.backend()
+
+    def similar(title: str) -> list[tuple[int, float]]:
+        # The recency bonus moves with the clock: scores are compared to a millionth.
+        return [(i, round(score, 6)) for i, score in backend.similar(title)]
+
+    def answers() -> list[object]:
+        return [found("dark mode"), found("mobile application"), found("tableau"),
+                found("spreadshets"), [h.id for h in backend.search("", tag="ui").hits],
+                similar("Dark theme for the dashboard"), similar("Thème sombre du tableau de bord")]
+
+    before = answers()
+    assert before[0] == before[1] == [dark.id]
+    assert runner.invoke(args=["forum", "reindex"]).exit_code == 0
+    assert answers() == before
+
+
 def test_the_index_can_be_deleted_and_rebuilt(app, runner, make_idea, no_drift):
     idea = make_idea("Webhooks when a status changes")
     service.close(app)

@@ -337,16 +337,16 @@ def _write_group(writer: Writer, p: Plan, rng: random.Random, group_id: int,
                 rng.random() < INTERNAL_COMMENT_SHARE
             commenter = rng.randint(2, STAFF) if internal else rng.randint(1, p.users)
             at = _rand_time(rng, created, until)
-            hidden = internal_allowed and rng.random() < HIDDEN_COMMENT_SHARE
+            comment_hidden = internal_allowed and rng.random() < HIDDEN_COMMENT_SHARE
             writer.add(Comment.__table__, {
                 "idea_id": idea_id, "author_id": commenter,
                 "body": words.comment(rng, staff=internal or commenter <= STAFF),
                 "is_internal": internal,
-                "hidden_at": at if hidden else None,
+                "hidden_at": at if comment_hidden else None,
                 "created_at": at, "updated_at": at,
             })
             # As forum.ideas.services.readable_comment: hidden comments are not counted either.
-            if not internal and not hidden:
+            if not internal and not comment_hidden:
                 comment_count += 1
                 last_comment = max(last_comment, at)
                 subscriptions[commenter] = "all"

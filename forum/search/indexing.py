@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import current_app, has_app_context
 from sqlalchemy import ColumnElement, Select, event, inspect, select
@@ -182,28 +183,25 @@ def _load(session: Session, ideas: ColumnElement[bool], comments_of: ColumnEleme
         .where(ideas, Idea.hidden_at.is_(None)).order_by(Idea.id)
     )
     for idea_id, title, body, created_at, merged_into_id, board, status in rows:
-        body = body or ""
-        yield IdeaDocument(
-            id=idea_id, title=title, body=body, comments="\n\n".join(comments.get(idea_id, ())),
-            tags=tuple(tags.get(idea_id, ())), board=board, status=status,
-            created_at=created_at, merged_into=merged_into_id,
-            language=guess_language(f"{title}\n{body}"))
+        yield _document(idea_id, title, body, comments.get(idea_id, ()), tags.get(idea_id, ()),
+                        board, status, created_at, merged_into_id)
 
 
 def document(idea: Idea, comments: Iterable[str] = ()) -> IdeaDocument:
+    """The document of a loaded ``Idea`` (what :func:`_load` makes from plain columns)."""
+    return _document(idea.id, idea.title, idea.body, comments, [t.slug for t in idea.tags],
+                     idea.board.slug, idea.status.slug, idea.created_at, idea.merged_into_id)
+
+
+def _document(idea_id: int, title: str, body: str | None, comments: Iterable[str],
+              tags: Iterable[str], board: str, status: str, created_at: datetime,
+              merged_into: int | None) -> IdeaDocument:
+    body = body or ""
     return IdeaDocument(
-        id=idea.id,
-        title=idea.title,
-        body=idea.body or "",
-        comments="\n\n".join(comments),
-        tags=tuple(tag.slug for tag in idea.tags),
-        board=idea.board.slug,
-        status=idea.status.slug,
-        created_at=idea.created_at,
-        merged_into=idea.merged_into_id,
+        id=idea_id, title=title, body=body, comments="\n\n".join(comments), tags=tuple(tags),
+        board=board, status=status, created_at=created_at, merged_into=merged_into,
         # Ideas carry no language of their own; their words tell which stemmer fits.
-        language=guess_language(f"{idea.title}\n{idea.body or ''}"),
-    )
+        language=guess_language(f"{title}\n{body}"))
 
 
 # --- rebuilding and checking ---------------------------------------------------------------

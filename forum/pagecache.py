@@ -36,11 +36,13 @@ from forum.extensions import db
 _READS = ("SELECT", "BEGIN", "PRAGMA", "SAVEPO", "RELEAS")  # 6 letters of each
 _TOKEN = "\x00csrf\x00"  # cannot occur in a page: NUL is refused in every input
 _MAX_ENTRIES = 256
+_MAX_WATCHERS = 4
 
 _lock = threading.Lock()
 _pages: OrderedDict[tuple, tuple[float, bytes, str]] = OrderedDict()
 _commits = 0  # commits seen in this process
-_watchers: dict[str, sqlite3.Connection] = {}
+_watchers: dict[str, tuple[sqlite3.Connection, int]] = {}
+_watchers_opened = 0
 
 
 def _note_write(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -68,18 +70,27 @@ def install() -> None:
         event.listen(Engine, "rollback", _forget_writes)
 
 
-def _database_version() -> int | None:
-    """SQLite's change counter for the app's database file (None on other databases)."""
+def _database_version() -> tuple[int, int] | None:
+    """SQLite's change counter for the app's database file, with the number of the watching
+    connection it was read on (counters of two connections are not comparable); None on other
+    databases."""
+    global _watchers_opened
     url = db.engine.url
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     path = url.database
     with _lock:
-        watcher = _watchers.get(path)
-        if watcher is None:
-            watcher = _watchers[path] = sqlite3.connect(path, check_same_thread=False,
-                                                        isolation_level=None)
-        return watcher.execute("PRAGMA data_version").fetchone()[0]
+        found = _watchers.get(path)
+        if found is None:
+            # A server has one database; a process that opens many (the test suite) keeps
+            # only the latest few connections open.
+            while len(_watchers) >= _MAX_WATCHERS:
+                _watchers.pop(next(iter(_watchers)))[0].close()
+            _watchers_opened += 1
+            found = _watchers[path] = (sqlite3.connect(path, check_same_thread=False,
+                                                       isolation_level=None), _watchers_opened)
+        watcher, number = found
+        return number, watcher.execute("PRAGMA data_version").fetchone()[0]
 
 
 def incomplete() -> None:

@@ -3,7 +3,9 @@ transaction: one commit at the end, or nothing."""
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -218,12 +220,19 @@ def deliver(once: bool, interval: float | None) -> None:
     if not once:
         click.echo(f"Delivering mail through {sender.description} and webhooks; "
                    "Ctrl+C to stop.")
+    # systemd and container runtimes stop a service with SIGTERM: stop as on Ctrl+C, so the
+    # deliverer gives back the messages it claimed and had not started.
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if main_thread else None
     try:
         report = delivery.run(sender, once=once,
                               interval=interval or current_app.config["MAIL_DELIVER_INTERVAL"],
                               echo=click.echo, others=[webhooks.deliver_due])
     except KeyboardInterrupt:
         return
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     if once and not report.attempted and not report.others_attempted:
         click.echo("Nothing to deliver.")
     if once and (report.failed or report.uncertain):

@@ -202,6 +202,7 @@ class SMTPServer:
             return "421 4.3.2 Service not available, try again later"
         message = message_from_bytes(envelope.content, policy=default)
         message.envelope_to = list(envelope.rcpt_tos)
+        message.raw = envelope.original_content  # the bytes as they came over the wire
         self.messages.append(message)
         return "250 2.0.0 OK"
 

@@ -8,9 +8,12 @@ exists if and only if the change was committed. Delivery then moves each row thr
        +---- back-off ------+ (refused before DATA: 4xx,       +-- deliverer died here:
              (temporary)      connection refused, timeout)          uncertain (not resent)
 
-1. **Claim.** A deliverer takes one due row with a conditional ``UPDATE … WHERE state =
-   'pending'`` and commits: two deliverers never hold the same row. The claim is a lease
-   (``MAIL_LEASE_SECONDS``); ``attempts`` counts it.
+1. **Claim.** A deliverer takes up to ``BATCH_SIZE`` due rows with a conditional ``UPDATE …
+   WHERE state = 'pending'`` and commits: two deliverers never hold the same row. The claim is
+   a lease (``MAIL_LEASE_SECONDS``); ``attempts`` counts it and, with the row's id, names it:
+   every later write of the deliverer requires the count it claimed, so one whose lease ran
+   out (a server slow enough) cannot hand over or mark a row released or claimed since.
+   Stopped by Ctrl+C or SIGTERM, a deliverer gives back the rows it had not started.
 2. **Handing over.** The SMTP sender opens the envelope (MAIL FROM, RCPT TO). Nothing can have
    been delivered yet. Just before the message data (DATA) the deliverer records
    ``phase = handed`` and commits.
@@ -47,6 +50,7 @@ from typing import Any, Protocol
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from forum.db import utcnow
 from forum.extensions import db
@@ -109,25 +113,53 @@ def release_expired(now: datetime) -> int:
     return (back or 0) + (held or 0)
 
 
-def claim_next(now: datetime) -> OutboxMessage | None:
+# Rows claimed in one statement. A batch shares one read of the ideas and people its messages
+# are about; a deliverer that dies leaves at most this many rows waiting for their lease.
+BATCH_SIZE = 50
+OUTBOX = OutboxMessage.__table__
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A row this deliverer holds. ``attempts`` after the claim names the claim: should the
+    lease run out and another deliverer claim the row, its count is higher and every write of
+    ours (``_mine``) matches nothing."""
+
+    id: int
+    attempts: int
+
+
+class LostClaim(Exception):
+    """The lease ran out and the row was released (or claimed by another deliverer) before we
+    handed the message over: it is theirs now, and nothing was sent."""
+
+
+def _mine(claim: Claim):
+    return ((OUTBOX.c.id == claim.id) & (OUTBOX.c.state == MailState.SENDING)
+            & (OUTBOX.c.attempts == claim.attempts))
+
+
+def claim_batch(now: datetime, size: int = BATCH_SIZE) -> list[Claim]:
+    """Claim up to ``size`` due rows, oldest due first, and commit. Two deliverers may pick the
+    same candidates; the conditional UPDATE gives each row to one of them."""
     lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
     while True:
-        candidate = db.session.scalar(
-            select(OutboxMessage.id).where(OutboxMessage.state == MailState.PENDING,
-                                           OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1))
-        if candidate is None:
+        candidates = db.session.scalars(
+            select(OUTBOX.c.id).where(OUTBOX.c.state == MailState.PENDING,
+                                      OUTBOX.c.next_attempt_at <= now)
+            .order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.id).limit(size)).all()
+        if not candidates:
             db.session.commit()
-            return None
-        claimed = db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == candidate, OutboxMessage.state == MailState.PENDING)
+            return []
+        claimed = dict(db.session.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_(candidates), OUTBOX.c.state == MailState.PENDING)
             .values(state=MailState.SENDING, phase=MailPhase.CLAIMED, lease_until=now + lease,
-                    attempts=OutboxMessage.attempts + 1)
-            .execution_options(synchronize_session=False)).rowcount
+                    attempts=OUTBOX.c.attempts + 1)
+            .returning(OUTBOX.c.id, OUTBOX.c.attempts)).all())
         db.session.commit()
         if claimed:
-            return db.session.get(OutboxMessage, candidate, populate_existing=True)
+            return [Claim(id, claimed[id]) for id in candidates if id in claimed]
 
 
 def deliver_due(sender: Sender, *, clock: Clock = utcnow, limit: int | None = None) -> Report:
@@ -135,97 +167,131 @@ def deliver_due(sender: Sender, *, clock: Clock = utcnow, limit: int | None = No
     report = Report(recovered=recover_expired(clock()))
     with sender:
         while limit is None or report.attempted < limit:
-            message = claim_next(clock())
-            if message is None:
+            size = BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - report.attempted)
+            claims = claim_batch(clock(), size)
+            if not claims:
                 break
-            _deliver_one(sender, message, clock, report)
+            _deliver_batch(sender, claims, clock, report)
     return report
 
 
-def _deliver_one(sender: Sender, message: OutboxMessage, clock: Clock, report: Report) -> None:
-    message_id = message.id
+def _deliver_batch(sender: Sender, claims: list[Claim], clock: Clock, report: Report) -> None:
+    messages = {m.id: m for m in db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id.in_([c.id for c in claims]))
+        .options(joinedload(OutboxMessage.user)))}
+    session = db.session()
+    # The rows the messages are about (the idea, its change, the recipients) are read once per
+    # batch: our commits of each row's progress must not expire them. A batch lasts well under
+    # a second while the server answers, so "withheld" is decided on a view at most that old.
+    session.expire_on_commit = False
+    done = 0
+    try:
+        with emails.batch():
+            for done, claim in enumerate(claims):  # noqa: B007 (read in the except below)
+                _deliver_one(sender, claim, messages[claim.id], clock, report)
+    except KeyboardInterrupt:
+        # Stopped by the operator: what we had not started on goes back at once rather than
+        # when the lease runs out. A row being handed over stays ours (uncertain, not resent).
+        db.session.rollback()
+        release(claims[done:])
+        raise
+    finally:
+        session.expire_on_commit = True
+        session.expire_all()
+
+
+def release(claims: list[Claim]) -> None:
+    """Give back rows we claimed and never handed over, as if never claimed, and commit."""
+    for claim in claims:
+        db.session.execute(
+            update(OUTBOX).where(_mine(claim), OUTBOX.c.phase == MailPhase.CLAIMED)
+            .values(state=MailState.PENDING, phase=None, lease_until=None,
+                    attempts=OUTBOX.c.attempts - 1))
+    db.session.commit()
+
+
+def _deliver_one(sender: Sender, claim: Claim, message: OutboxMessage, clock: Clock,
+                 report: Report) -> None:
     try:
         if emails.withheld(message):
-            _finish(message_id, MailState.WITHHELD, clock(),
+            _finish(claim, MailState.WITHHELD, clock(),
                     "not sent: the recipient can no longer see what it is about")
             report.withheld += 1
             return
         email = emails.render(message)
     except Exception as error:  # a message we cannot render will not render next time either
-        log.exception("cannot render outbox message %s", message_id)
-        _finish(message_id, MailState.FAILED, clock(), f"cannot render: {error!r}")
+        log.exception("cannot render outbox message %s", claim.id)
+        db.session.rollback()
+        _finish(claim, MailState.FAILED, clock(), f"cannot render: {error!r}")
         report.failed += 1
-        report.errors.append(f"{message_id}: cannot render: {error!r}")
+        report.errors.append(f"{claim.id}: cannot render: {error!r}")
         return
-    subject = str(email["Subject"])[:200]
+    subject = email.subject[:200]
     # No transaction stays open while we talk to the mail server: on SQLite a transaction of
     # this process holds the write lock, and the server may take seconds to answer.
     db.session.commit()
+    lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
 
     def handing_over() -> None:
-        db.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message_id)
-            .values(phase=MailPhase.HANDED, subject=subject)
-            .execution_options(synchronize_session=False))
+        # Still ours? A batch claimed long ago (a slow server) may have lost its lease.
+        handed = db.session.execute(
+            update(OUTBOX).where(_mine(claim), OUTBOX.c.phase == MailPhase.CLAIMED)
+            .values(phase=MailPhase.HANDED, subject=subject, lease_until=clock() + lease)
+        ).rowcount
         db.session.commit()
+        if not handed:
+            raise LostClaim(f"outbox message {claim.id} was released before it was sent")
 
     try:
         sender.send(email, handing_over)
+    except LostClaim as error:
+        sender.close()  # the server holds our envelope; the next message starts afresh
+        log.warning("%s", error)
     except TemporaryFailure as error:
-        _retry_later(message_id, clock(), str(error), report)
+        _retry_later(claim, clock(), str(error), report)
     except PermanentFailure as error:
-        _finish(message_id, MailState.FAILED, clock(), str(error))
+        _finish(claim, MailState.FAILED, clock(), str(error))
         report.failed += 1
-        report.errors.append(f"{message_id}: {error}")
+        report.errors.append(f"{claim.id}: {error}")
     except UncertainDelivery as error:
-        _finish(message_id, MailState.UNCERTAIN, clock(), str(error))
+        _finish(claim, MailState.UNCERTAIN, clock(), str(error))
         report.uncertain += 1
-        report.errors.append(f"{message_id}: {error}")
+        report.errors.append(f"{claim.id}: {error}")
     except Exception as error:  # our side failed (database busy…) before the data went out
         db.session.rollback()
         sender.close()
-        phase = db.session.scalar(select(OutboxMessage.phase)
-                                  .where(OutboxMessage.id == message_id))
+        phase = db.session.scalar(select(OUTBOX.c.phase).where(OUTBOX.c.id == claim.id))
         if phase == MailPhase.HANDED:
-            _finish(message_id, MailState.UNCERTAIN, clock(), repr(error))
+            _finish(claim, MailState.UNCERTAIN, clock(), repr(error))
             report.uncertain += 1
         else:
-            _retry_later(message_id, clock(), repr(error), report)
+            _retry_later(claim, clock(), repr(error), report)
     else:
-        _finish(message_id, MailState.SENT, clock(), "")
+        _finish(claim, MailState.SENT, clock(), "")
         report.sent += 1
 
 
-def _retry_later(message_id: int, now: datetime, error: str, report: Report) -> None:
-    db.session.rollback()
-    attempts = db.session.scalar(select(OutboxMessage.attempts)
-                                 .where(OutboxMessage.id == message_id)) or 0
-    if attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
-        _finish(message_id, MailState.FAILED, now, f"gave up after {attempts} attempts: {error}")
+def _retry_later(claim: Claim, now: datetime, error: str, report: Report) -> None:
+    if claim.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        _finish(claim, MailState.FAILED, now, f"gave up after {claim.attempts} attempts: {error}")
         report.failed += 1
     else:
         db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.state == MailState.SENDING)
+            update(OUTBOX).where(_mine(claim))
             .values(state=MailState.PENDING, phase=None, lease_until=None, last_error=error,
-                    next_attempt_at=now + backoff(attempts))
-            .execution_options(synchronize_session=False))
+                    next_attempt_at=now + backoff(claim.attempts)))
         db.session.commit()
         report.retrying += 1
-    report.errors.append(f"{message_id}: {error}")
+    report.errors.append(f"{claim.id}: {error}")
 
 
-def _finish(message_id: int, state: MailState, now: datetime, error: str) -> None:
-    db.session.rollback()
+def _finish(claim: Claim, state: MailState, now: datetime, error: str) -> None:
     values: dict = {"state": state, "lease_until": None}
     if state == MailState.SENT:
         values["sent_at"] = now
     if error:
         values["last_error"] = error
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.state == MailState.SENDING)
-        .values(**values).execution_options(synchronize_session=False))
+    db.session.execute(update(OUTBOX).where(_mine(claim)).values(**values))
     db.session.commit()
 
 

@@ -7,10 +7,19 @@ time in the recipient's language. Notification emails carry an unsubscribe link 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from email import message_from_bytes
+from email.charset import QP, Charset
+from email.header import Header
 from email.message import EmailMessage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
 from email.policy import default as default_policy
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
@@ -35,8 +44,41 @@ CONTEXTS: dict[str, Context] = {}
 NOTIFICATIONS = {"status_changed", "shipped", "comment", "merged", "digest"}
 SATISFACTION_MAX_AGE = 180 * 86400
 # Headers may run to 998 characters (RFC 5322): a long List-Unsubscribe URL must stay one
-# unencoded token, or mail clients cannot use it.
-POLICY = default_policy.clone(max_line_length=998)
+# unencoded token, or mail clients cannot use it. Lines end in CRLF, as SMTP sends them.
+WIRE = compat32.clone(max_line_length=998, linesep="\r\n")
+UTF8_QP = Charset("utf-8")
+UTF8_QP.body_encoding = QP
+
+
+# What the messages of one delivery batch share (the changelog entry of a shipped idea, say),
+# computed once per batch; None outside a batch, where nothing is kept.
+_shared: ContextVar[dict | None] = ContextVar("email_batch", default=None)
+
+
+@contextlib.contextmanager
+def batch() -> Iterator[None]:
+    """Render several messages that may share what they are about (the deliverer's batch)."""
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
+def shared(key: tuple, compute: Callable[[], Any]) -> Any:
+    """``compute()``, once per batch for each ``key``."""
+    kept = _shared.get()
+    if kept is None:
+        return compute()
+    if key not in kept:
+        kept[key] = compute()
+    return kept[key]
+
+
+def _get(model: type, key: int | None) -> Any:
+    """``db.session.get``, kept for the batch: the session holds what it loaded only weakly,
+    and the next message about the same idea would read it again."""
+    return shared((model.__name__, key), lambda: db.session.get(model, key))
 
 
 def email(name: str) -> Callable[[Context], Context]:
@@ -74,13 +116,13 @@ def unsubscribe_url(user_id: int, idea_id: int | None) -> str:
 
 
 def _change(message: OutboxMessage) -> StatusChange:
-    return db.session.get(StatusChange, message.params["status_change_id"])
+    return _get(StatusChange, message.params["status_change_id"])
 
 
 @email("status_changed")
 def status_changed(message: OutboxMessage) -> dict[str, Any]:
     change = _change(message)
-    idea = db.session.get(Idea, message.idea_id)
+    idea = _get(Idea, message.idea_id)
     return {"idea": idea, "change": change, "idea_url": idea_url(idea)}
 
 
@@ -89,8 +131,8 @@ def shipped(message: OutboxMessage) -> dict[str, Any]:
     from forum.changelog import services as changelog
 
     change = _change(message)
-    idea = db.session.get(Idea, message.idea_id)
-    entry = changelog.entry_for(idea)
+    idea = _get(Idea, message.idea_id)
+    entry = shared(("changelog entry", idea.id), lambda: changelog.entry_for(idea))
     return {
         "idea": idea, "change": change, "idea_url": idea_url(idea), "entry": entry,
         "entry_url": external_url("changelog.index") + f"#entry-{entry.id}" if entry else None,
@@ -100,16 +142,16 @@ def shipped(message: OutboxMessage) -> dict[str, Any]:
 
 @email("comment")
 def comment(message: OutboxMessage) -> dict[str, Any]:
-    note = db.session.get(Comment, message.params["comment_id"])
-    idea = db.session.get(Idea, message.idea_id)
+    note = _get(Comment, message.params["comment_id"])
+    idea = _get(Idea, message.idea_id)
     return {"idea": idea, "comment": note, "text": excerpt(note.body, 600),
             "comment_url": idea_url(idea) + f"#comment-{note.id}", "idea_url": idea_url(idea)}
 
 
 @email("merged")
 def merged(message: OutboxMessage) -> dict[str, Any]:
-    canonical = db.session.get(Idea, message.idea_id)
-    merged_idea = db.session.get(Idea, message.params["merged_idea_id"])
+    canonical = _get(Idea, message.idea_id)
+    merged_idea = _get(Idea, message.params["merged_idea_id"])
     return {"idea": canonical, "merged": merged_idea, "idea_url": idea_url(canonical)}
 
 
@@ -120,7 +162,7 @@ def vote_added(message: OutboxMessage) -> dict[str, Any]:
     from forum.accounts.models import User
     from forum.accounts.services import RESET_MAX_AGE, reset_token
 
-    idea = db.session.get(Idea, message.idea_id)
+    idea = _get(Idea, message.idea_id)
     user = message.user
     claim = None if user.password_hash else {
         "url": external_url("accounts.reset_password", token=reset_token(user)),
@@ -175,12 +217,12 @@ def withheld(message: OutboxMessage) -> bool:
         return True
     if message.template == "digest":
         return not _digest_notices(message)
-    shown = ideas.can_see(db.session.get(Idea, message.idea_id), user)
+    shown = ideas.can_see(_get(Idea, message.idea_id), user)
     if message.template == "merged":
-        shown = shown and ideas.can_see(db.session.get(Idea, message.params["merged_idea_id"]),
+        shown = shown and ideas.can_see(_get(Idea, message.params["merged_idea_id"]),
                                         user)
     if message.template == "comment":
-        shown = shown and _comment_shown(db.session.get(Comment, message.params["comment_id"]))
+        shown = shown and _comment_shown(_get(Comment, message.params["comment_id"]))
     return not shown
 
 
@@ -221,7 +263,31 @@ def language(message: OutboxMessage) -> str:
     return current_app.config["DEFAULT_LOCALE"]
 
 
-def render(message: OutboxMessage) -> EmailMessage:
+@dataclass(frozen=True)
+class Outgoing:
+    """A rendered email as it goes on the wire."""
+
+    to: str
+    from_address: str  # the envelope sender too
+    subject: str  # as the reader sees it (the send log shows it)
+    message_id: str
+    data: bytes  # the whole message: headers and MIME parts, 7-bit, CRLF line ends
+
+    def parsed(self) -> EmailMessage:
+        """The message as a reader's program sees it (the console and memory senders)."""
+        return message_from_bytes(self.data, policy=default_policy)  # type: ignore[return-value]
+
+
+def _header(name: str, value: str) -> str:
+    """ASCII as it is; anything else as RFC 2047 encoded words of at most 75 characters on
+    lines of 76 (which is why this does not wait for the generator and its 998-character
+    lines)."""
+    if value.isascii():
+        return value
+    return Header(value, "utf-8", maxlinelen=76, header_name=name).encode()
+
+
+def render(message: OutboxMessage) -> Outgoing:
     config = current_app.config
     user = message.user
     with force_locale(language(message)):
@@ -237,17 +303,22 @@ def render(message: OutboxMessage) -> EmailMessage:
         subject = " ".join(render_template(f"{folder}/subject.txt", **context).split())
         text = render_template(f"{folder}/body.txt", **context)
         html = render_template(f"{folder}/body.html", **context)
-    mail = EmailMessage(policy=POLICY)
-    mail["Subject"] = subject
-    mail["From"] = formataddr((config["SITE_NAME"], parseaddr(config["MAIL_FROM"])[1]))
-    mail["To"] = message.to_address
+    # Built with the compat32 classes: the EmailMessage API parses every header it is given
+    # and folds it again on output, which cost 1.8 ms of a message's 5.6 ms at delivery
+    # against 0.7 ms for this (bench/ship.py). Every header here is ASCII or encoded first.
+    sender = parseaddr(config["MAIL_FROM"])[1]
+    mail = MIMEMultipart("alternative", policy=WIRE)
+    mail["Subject"] = _header("Subject", subject)
+    mail["From"] = formataddr((config["SITE_NAME"], sender))
+    mail["To"] = _header("To", message.to_address)
     mail["Date"] = format_datetime(utcnow())
-    mail["Message-ID"] = message_id(message)
+    mail["Message-ID"] = ident = message_id(message)
     mail["Auto-Submitted"] = "auto-generated"
     if unsubscribe:
         mail["List-Unsubscribe"] = f"<{unsubscribe}>"
         mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     # Quoted-printable keeps every line short and 7-bit, whatever the server supports.
-    mail.set_content(text, cte="quoted-printable")
-    mail.add_alternative(html, subtype="html", cte="quoted-printable")
-    return mail
+    mail.attach(MIMEText(text, "plain", UTF8_QP, policy=WIRE))
+    mail.attach(MIMEText(html, "html", UTF8_QP, policy=WIRE))
+    return Outgoing(to=message.to_address, from_address=sender, subject=subject,
+                    message_id=ident, data=mail.as_bytes(policy=WIRE))

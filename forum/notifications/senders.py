@@ -20,7 +20,11 @@ import sys
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
+
+if TYPE_CHECKING:
+    from forum.notifications.emails import Outgoing
 
 MEMORY: dict[str, list[EmailMessage]] = {}
 
@@ -43,7 +47,7 @@ class Sender:
 
     description = ""
 
-    def send(self, message: EmailMessage, handing_over: Callable[[], None]) -> None:
+    def send(self, message: Outgoing, handing_over: Callable[[], None]) -> None:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -90,7 +94,12 @@ class SMTPSender(Sender):
         self._smtp = smtp
         return smtp
 
-    def send(self, message: EmailMessage, handing_over: Callable[[], None]) -> None:
+    def send(self, message: Outgoing, handing_over: Callable[[], None]) -> None:
+        if not (message.to.isascii() and message.from_address.isascii()):
+            # Such an address needs the SMTPUTF8 extension and a message in UTF-8; smtplib
+            # would fail with an encoding error at every retry, for a day and a half.
+            raise PermanentFailure(f"{message.to}: addresses outside ASCII need SMTPUTF8, "
+                                   "which this deliverer does not speak")
         reused = self._smtp is not None
         try:
             smtp, failure = self._envelope(message)
@@ -104,9 +113,8 @@ class SMTPSender(Sender):
             raise failure
         handing_over()
         try:
-            # smtplib sends bytes as they are: the lines must already end in CRLF.
-            code, reply = smtp.data(message.as_bytes(policy=message.policy.clone(
-                linesep="\r\n")))
+            # smtplib sends bytes as they are: the lines already end in CRLF.
+            code, reply = smtp.data(message.data)
         except smtplib.SMTPDataError as error:
             self._reset()
             raise _failure(error.smtp_code, error.smtp_error, "DATA") from error
@@ -117,14 +125,14 @@ class SMTPSender(Sender):
             self._reset()
             raise _failure(code, reply, "DATA")
 
-    def _envelope(self, message: EmailMessage) -> tuple[smtplib.SMTP, Exception | None]:
+    def _envelope(self, message: Outgoing) -> tuple[smtplib.SMTP, Exception | None]:
         """MAIL FROM and RCPT TO; nothing is delivered until DATA."""
         smtp = self._connect()
         try:
-            code, reply = smtp.mail(_address(message["Return-Path"] or message["From"]))
+            code, reply = smtp.mail(message.from_address)
             if code != 250:
                 return smtp, _failure(code, reply, "MAIL FROM")
-            code, reply = smtp.rcpt(_address(message["To"]))
+            code, reply = smtp.rcpt(message.to)
             if code not in (250, 251):
                 return smtp, _failure(code, reply, "RCPT TO")
         except (OSError, smtplib.SMTPException) as error:
@@ -153,12 +161,6 @@ class SMTPSender(Sender):
             self._drop()
 
 
-def _address(header: str) -> str:
-    from email.utils import parseaddr
-
-    return parseaddr(header)[1]
-
-
 def _failure(code: int, reply: bytes | str, step: str) -> Exception:
     text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
     message = f"{step} answered {code} {text}".strip()
@@ -172,16 +174,16 @@ class FileSender(Sender):
         self.folder = folder
         self.description = f"file://{folder}"
 
-    def send(self, message: EmailMessage, handing_over: Callable[[], None]) -> None:
+    def send(self, message: Outgoing, handing_over: Callable[[], None]) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise TemporaryFailure(f"cannot create {self.folder}: {error}") from error
-        name = message["Message-ID"].strip("<>").split("@", 1)[0]
+        name = message.message_id.strip("<>").split("@", 1)[0]
         tmp = self.folder / f".{name}.tmp"
         handing_over()
         try:
-            tmp.write_bytes(message.as_bytes())
+            tmp.write_bytes(message.data)
             os.replace(tmp, self.folder / f"{name}.eml")
         except OSError as error:
             raise TemporaryFailure(f"cannot write {tmp}: {error}") from error
@@ -190,12 +192,12 @@ class FileSender(Sender):
 class ConsoleSender(Sender):
     description = "console"
 
-    def send(self, message: EmailMessage, handing_over: Callable[[], None]) -> None:
+    def send(self, message: Outgoing, handing_over: Callable[[], None]) -> None:
         handing_over()
-        text = message.get_body(("plain",))
+        text = message.parsed().get_body(("plain",))
         sys.stdout.write(
-            f"--- mail {message['Message-ID']}\nTo: {message['To']}\n"
-            f"Subject: {message['Subject']}\n\n{text.get_content() if text else ''}\n---\n")
+            f"--- mail {message.message_id}\nTo: {message.to}\n"
+            f"Subject: {message.subject}\n\n{text.get_content() if text else ''}\n---\n")
         sys.stdout.flush()
 
 
@@ -204,9 +206,9 @@ class MemorySender(Sender):
         self.name = name
         self.description = f"memory://{name}"
 
-    def send(self, message: EmailMessage, handing_over: Callable[[], None]) -> None:
+    def send(self, message: Outgoing, handing_over: Callable[[], None]) -> None:
         handing_over()
-        MEMORY.setdefault(self.name, []).append(message)
+        MEMORY.setdefault(self.name, []).append(message.parsed())
 
 
 def from_url(url: str) -> Sender:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
+from email import message_from_bytes
+from email.policy import default
 from urllib.parse import urlsplit
 
 import pytest
@@ -355,7 +357,9 @@ def test_file_and_console_senders(app, tmp_path, capsys, personas, make_idea):
     db.session.commit()
     deliver(app, sender=senders.from_url(f"file://{tmp_path}/mail"))
     files = list((tmp_path / "mail").glob("*.eml"))
-    assert len(files) == 1 and b"is now Planned" in files[0].read_bytes()
+    assert len(files) == 1
+    written = message_from_bytes(files[0].read_bytes(), policy=default)
+    assert written["Subject"].endswith("is now Planned") and "moved from Open" in text_of(written)
 
     services.change_status(idea, services.find_status("in_progress"), personas["pam"])
     db.session.commit()

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,9 +20,10 @@ from forum.db import utcnow
 from forum.extensions import db
 from forum.ideas import services
 from forum.ideas.models import Idea, StatusChange, SubscriptionLevel
-from forum.notifications import senders
+from forum.notifications import delivery, senders
 from forum.notifications.models import MailPhase, MailState, Notification, OutboxMessage
 from tests.conftest import deliver, html_of, text_of
+from tests.processes import forum_environment
 
 
 @pytest.fixture
@@ -320,6 +328,144 @@ def test_check_reports_a_stalled_deliverer_and_fix_releases_it(app, runner, pers
     db.session.expire_all()
     assert db.session.get(OutboxMessage, message.id).state == MailState.PENDING
     assert runner.invoke(args=["forum", "check"]).exit_code == 0
+
+
+class LeaseRunsOut(senders.SMTPSender):
+    """A server so slow that, before our message goes out, the lease has run out and another
+    deliverer has released and claimed the row."""
+
+    def __init__(self, *args, later, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.later = later
+        self.taken: list[delivery.Claim] = []
+
+    def send(self, message, handing_over):
+        delivery.recover_expired(self.later)
+        self.taken += delivery.claim_batch(self.later)
+        super().send(message, handing_over)
+
+
+def test_a_deliverer_that_lost_its_lease_does_not_send_the_row_it_lost(
+        app, personas, make_idea, smtp_server):
+    message = _one_message(personas, make_idea)
+    after_lease = utcnow() + timedelta(seconds=app.config["MAIL_LEASE_SECONDS"] + 1)
+    slow = LeaseRunsOut("127.0.0.1", smtp_server.port, implicit_tls=False, starttls=False,
+                        username=None, password=None, timeout=5, later=after_lease)
+    report = deliver(app, sender=slow)
+    assert smtp_server.messages == [] and report.sent == 0 and report.errors == []
+    # The row is the other deliverer's, as it left it: our writes matched nothing.
+    [theirs] = slow.taken
+    row = db.session.get(OutboxMessage, message.id, populate_existing=True)
+    assert (row.state, row.phase, row.attempts) == (MailState.SENDING, MailPhase.CLAIMED,
+                                                    theirs.attempts)
+    assert theirs.attempts == 2
+    # Should that deliverer vanish too, the row still goes out, once.
+    much_later = after_lease + timedelta(seconds=app.config["MAIL_LEASE_SECONDS"] + 1)
+    assert deliver(app, clock=lambda: much_later).sent == 1
+    assert len(smtp_server.messages) == 1
+
+
+class StoppedOnSecond(senders.SMTPSender):
+    """The operator presses Ctrl+C while the deliverer starts on the second message."""
+
+    started = 0
+
+    def send(self, message, handing_over):
+        self.started += 1
+        if self.started == 2:
+            raise KeyboardInterrupt
+        super().send(message, handing_over)
+
+
+def test_stopping_the_deliverer_gives_back_at_once_what_it_had_not_sent(
+        app, personas, make_user, make_idea, smtp_server):
+    idea = make_idea(author=personas["bob"])
+    for n in range(3):
+        services.cast_vote(idea, make_user(f"Voter {n}"))
+    db.session.commit()
+    ship(idea, personas["pam"])
+    with pytest.raises(KeyboardInterrupt):
+        deliver(app, sender=_sender(StoppedOnSecond, smtp_server))
+    db.session.rollback()
+    rows = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [r.state for r in rows] == [MailState.SENT] + [MailState.PENDING] * 3
+    # Given back as never tried: no lease to wait for, no attempt counted, no back-off.
+    assert all(r.attempts == 0 and r.lease_until is None and r.phase is None for r in rows[1:])
+    assert deliver(app).sent == 3
+    assert sorted(m["To"] for m in smtp_server.messages) == sorted(r.to_address for r in rows)
+
+
+def test_sigterm_stops_the_deliverer_and_gives_back_what_it_had_not_started(
+        app, tmp_path, app_config, personas, make_user, make_idea, smtp_server):
+    idea = make_idea(author=personas["bob"])
+    for n in range(5):
+        services.cast_vote(idea, make_user(f"Voter {n}"))
+    db.session.commit()
+    ship(idea, personas["pam"])
+    original = smtp_server.handle_DATA
+
+    async def slow(server, session, envelope):  # time for the signal to land mid-batch
+        await asyncio.sleep(0.3)
+        return await original(server, session, envelope)
+
+    smtp_server.handle_DATA = slow
+    deliverer = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "forum", "deliver"],
+        cwd=Path(__file__).resolve().parents[2], env=forum_environment(app_config, tmp_path),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while not smtp_server.messages and deliverer.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    deliverer.send_signal(signal.SIGTERM)  # as systemd stops it
+    output = deliverer.communicate(timeout=30)[0]
+    assert deliverer.returncode == 0, output
+    time.sleep(0.5)  # a message in flight when it stopped arrives now, if it does
+    db.session.expire_all()
+    rows = db.session.scalars(db.select(OutboxMessage)).all()
+    states = Counter(r.state for r in rows)
+    given_back = [r for r in rows if r.state == MailState.PENDING]
+    # At most the message being handed over when the signal came stays with the deliverer
+    # (it may have arrived: held as uncertain once its lease runs out, never sent twice).
+    assert len(rows) == 6 and states[MailState.SENT] >= 1 and given_back, states
+    assert len(rows) - states[MailState.SENT] - len(given_back) <= 1, states
+    assert all(r.attempts == 0 and r.lease_until is None for r in given_back)
+    # The rest goes out now, and nobody receives anything twice.
+    smtp_server.handle_DATA = original
+    assert deliver(app).sent == len(given_back)
+    received = Counter(m["To"] for m in smtp_server.messages)
+    assert max(received.values()) == 1 and len(received) >= 5, received
+
+
+def test_an_email_goes_on_the_wire_as_mail_servers_expect(app, make_user, make_idea, personas,
+                                                         smtp_server):
+    reader = make_user("Élodie Chassé", email="elodie@example.com")
+    reader.locale = "fr"
+    idea = make_idea("Exporter les votes en « CSV » — avec les accents éàç", author=reader)
+    ship(idea, personas["pam"], note="Disponible dès aujourd’hui.")
+    assert deliver(app).sent == 1
+    [mail] = smtp_server.messages
+    lines = mail.raw.split(b"\r\n")
+    assert mail.raw.isascii()  # 7-bit: any server takes it, 8BITMIME or not
+    assert b"\n" not in b"".join(lines) and lines[-1] == b""  # CRLF, and only CRLF
+    assert max(len(line) for line in lines) <= 998
+    words = re.findall(rb"=\?utf-8\?[qb]\?[^?]*\?=", mail.raw, re.IGNORECASE)
+    assert words and all(len(word) <= 75 for word in words)  # RFC 2047
+    # What the reader's program shows:
+    assert "Exporter les votes en « CSV » — avec les accents éàç" in mail["Subject"]
+    assert "Disponible dès aujourd’hui." in text_of(mail)
+    assert "Disponible dès aujourd’hui." in html_of(mail)
+    assert mail["List-Unsubscribe"].startswith("<http") and " " not in mail["List-Unsubscribe"]
+
+
+def test_an_address_outside_ascii_fails_at_once_with_the_reason(app, make_user, make_idea,
+                                                                  personas, smtp_server):
+    make_idea(author=make_user("Zoë", email="zoë@example.com"))
+    idea = db.session.scalar(db.select(Idea))
+    ship(idea, personas["pam"])
+    report = deliver(app)
+    assert report.failed == 1 and report.retrying == 0 and smtp_server.messages == []
+    row = db.session.scalar(db.select(OutboxMessage))
+    assert row.state == MailState.FAILED and "SMTPUTF8" in row.last_error
 
 
 @pytest.mark.sqlite_only("proves SQLite's single write lock is free while the server answers")

@@ -35,6 +35,7 @@ from whoosh import writing
 from whoosh.codec import base as whoosh_codec
 from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.filedb.structfile import BufferFile
 from whoosh.idsets import BitSet
 from whoosh.searching import Searcher
 from whoosh.util import IDCHARS
@@ -101,6 +102,63 @@ def _cached_length_reader(self: Any, fieldname: str, column: Any) -> Any:
 
 
 W3PerDocReader._cached_reader = _cached_length_reader
+
+
+class _View:
+    """A read-only file over a buffer, without copying it."""
+
+    def __init__(self, buf: Any) -> None:
+        self._buf = buf
+        self._pos = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        start = self._pos
+        end = len(self._buf) if size is None or size < 0 else min(len(self._buf), start + size)
+        self._pos = max(start, end)
+        return bytes(self._buf[start:end])
+
+    def readline(self, size: int | None = -1) -> bytes:
+        rest = bytes(self._buf[self._pos:]) if size is None or size < 0 else bytes(
+            self._buf[self._pos:self._pos + size])
+        line = rest[:rest.find(b"\n") + 1] if b"\n" in rest else rest
+        self._pos += len(line)
+        return line
+
+    def __iter__(self) -> Iterator[bytes]:
+        while line := self.readline():
+            yield line
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self._pos = max(0, offset + (0, self._pos, len(self._buf))[whence])
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        self._buf = b""
+
+
+def _buffer_file(self: Any, buf: Any, name: str | None = None, onclose: Any = None) -> None:
+    # Whoosh maps a segment file into memory, then hands each part of it to a BufferFile, which
+    # wrapped it in a BytesIO: a copy. Every worker so held its own 134 MB copy of a
+    # 100,000-idea index, and a status change copied it again. Reading the map in place keeps
+    # it in the page cache, shared by every process.
+    self._buf = buf
+    self._name = name
+    self.file = _View(buf)
+    self.onclose = onclose
+    self.is_real = False
+    self.is_closed = False
+
+
+def _buffer_subset(self: Any, position: int, length: int, name: str | None = None) -> Any:
+    view = memoryview(self._buf)[position:position + length]
+    return BufferFile(view, name=name or self._name)
+
+
+BufferFile.__init__ = _buffer_file
+BufferFile.subset = _buffer_subset
 
 
 class _TermPool:
@@ -462,17 +520,21 @@ class WhooshBackend(SearchBackend):
         with self._ranker_lock:
             if self._ranker_generation == self._ix.latest_generation():
                 return
+            versions: dict[int, str] = {}
+            changed: list[IdeaDocument] = []
             with self._reading() as searcher:
                 generation = searcher.reader().generation()
-                stored = {int(f["id"]): f for f in searcher.all_stored_fields()}
-            gone = [i for i in self._ranker_versions if i not in stored]
-            changed = [f for i, f in stored.items()
-                       if self._ranker_versions.get(i) != f["fingerprint"]]
+                # Only what the ranker needs is kept of each stored document: the whole of
+                # every one (100,000 dicts) was most of a first build's peak memory.
+                for fields in searcher.all_stored_fields():
+                    idea_id = int(fields["id"])
+                    versions[idea_id] = fields["fingerprint"]
+                    if self._ranker_versions.get(idea_id) != fields["fingerprint"]:
+                        changed.append(_document_from_stored(fields))
+            gone = [i for i in self._ranker_versions if i not in versions]
             self._ranker.remove(gone)
-            self._ranker.upsert(_document_from_stored(f) for f in changed)
-            for idea_id in gone:
-                del self._ranker_versions[idea_id]
-            self._ranker_versions.update((int(f["id"]), f["fingerprint"]) for f in changed)
+            self._ranker.upsert(changed)
+            self._ranker_versions = versions
             self._ranker_generation = generation
 
     def close(self) -> None:

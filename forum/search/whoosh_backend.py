@@ -256,6 +256,7 @@ class WhooshBackend(SearchBackend):
         # The ranker mirrors the index as of this generation; None forces a sync on next use.
         self._ranker_generation: int | None = None
         self._ranker_versions: dict[int, str] = {}
+        self._syncing = False  # _sync_ranker is reading the index into the ranker
         if self._searcher.doc_count_all() == 0:
             self._ranker_generation = self._ix.latest_generation()
 
@@ -365,24 +366,35 @@ class WhooshBackend(SearchBackend):
             except BaseException:
                 writer.cancel()
                 raise
+            if self._syncing:
+                # The ranker is reading the whole index (a fresh worker's first build: 13 s at
+                # 100,000 ideas). Waiting for it held a status change for as long. It will end
+                # on the generation it read, older than this commit's, so the next similar()
+                # syncs again and finds this change by its fingerprint.
+                self._commit_writer(writer, mergetype)
+                return
             with self._ranker_lock:
-                try:
-                    if mergetype is None:
-                        writer.commit()
-                    else:
-                        writer.commit(mergetype=mergetype)
-                except BaseException:
-                    # A failed commit keeps the index's write lock: release it, or every
-                    # later write in this process fails with LockError.
-                    with contextlib.suppress(Exception):
-                        writer.cancel()
-                    raise
+                self._commit_writer(writer, mergetype)
                 mirror()
                 # The commit made generation ``writer.generation``. If the ranker mirrored the
                 # one this writer started from, it is in sync again; otherwise another process
                 # wrote in between and the next similar() resyncs from stored fingerprints.
                 in_step = self._ranker_generation == writer.generation - 1 and not resync
                 self._ranker_generation = writer.generation if in_step else None
+
+    @staticmethod
+    def _commit_writer(writer: Any, mergetype: Any) -> None:
+        try:
+            if mergetype is None:
+                writer.commit()
+            else:
+                writer.commit(mergetype=mergetype)
+        except BaseException:
+            # A failed commit keeps the index's write lock: release it, or every later write
+            # in this process fails with LockError.
+            with contextlib.suppress(Exception):
+                writer.cancel()
+            raise
 
     @staticmethod
     def _fields(doc: IdeaDocument) -> dict[str, Any]:
@@ -520,22 +532,30 @@ class WhooshBackend(SearchBackend):
         with self._ranker_lock:
             if self._ranker_generation == self._ix.latest_generation():
                 return
-            versions: dict[int, str] = {}
-            changed: list[IdeaDocument] = []
-            with self._reading() as searcher:
-                generation = searcher.reader().generation()
-                # Only what the ranker needs is kept of each stored document: the whole of
-                # every one (100,000 dicts) was most of a first build's peak memory.
-                for fields in searcher.all_stored_fields():
-                    idea_id = int(fields["id"])
-                    versions[idea_id] = fields["fingerprint"]
-                    if self._ranker_versions.get(idea_id) != fields["fingerprint"]:
-                        changed.append(_document_from_stored(fields))
-            gone = [i for i in self._ranker_versions if i not in versions]
-            self._ranker.remove(gone)
-            self._ranker.upsert(changed)
-            self._ranker_versions = versions
-            self._ranker_generation = generation
+            self._syncing = True
+            try:
+                self._read_into_ranker()
+            finally:
+                self._syncing = False
+
+    def _read_into_ranker(self) -> None:
+        """The sync itself; call under the ranker lock."""
+        versions: dict[int, str] = {}
+        changed: list[IdeaDocument] = []
+        with self._reading() as searcher:
+            generation = searcher.reader().generation()
+            # Only what the ranker needs is kept of each stored document: the whole of
+            # every one (100,000 dicts) was most of a first build's peak memory.
+            for fields in searcher.all_stored_fields():
+                idea_id = int(fields["id"])
+                versions[idea_id] = fields["fingerprint"]
+                if self._ranker_versions.get(idea_id) != fields["fingerprint"]:
+                    changed.append(_document_from_stored(fields))
+        gone = [i for i in self._ranker_versions if i not in versions]
+        self._ranker.remove(gone)
+        self._ranker.upsert(changed)
+        self._ranker_versions = versions
+        self._ranker_generation = generation
 
     def close(self) -> None:
         with self._read_lock:

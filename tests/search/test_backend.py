@@ -350,3 +350,32 @@ def test_a_reader_elsewhere_answers_from_the_old_index_during_a_rebuild(tmp_path
     finally:
         reader.close()
         writer.close()
+
+
+@pytest.mark.sqlite_only("the Whoosh backend's ranker reads the whole index on its first use")
+def test_a_write_does_not_wait_for_a_fresh_workers_first_ranker_build(
+        open_backend: Callable[..., SearchBackend]) -> None:
+    open_backend().index(IDEAS)  # written by another process
+    fresh = open_backend()
+    reading, finish = threading.Event(), threading.Event()
+    upsert = fresh._ranker.upsert  # type: ignore[attr-defined]
+
+    def slow_upsert(docs):  # the first build analyses every idea: seconds at 100,000
+        reading.set()
+        assert finish.wait(10)
+        upsert(docs)
+
+    fresh._ranker.upsert = slow_upsert  # type: ignore[attr-defined]
+    fresh.warm_up()
+    assert reading.wait(10)
+    # A status change indexes its idea meanwhile: it must not wait for the build.
+    writer = threading.Thread(target=fresh.index, args=(
+        [idea(7, "Dark theme for the dashboard at night", "Eyes hurt.", board="ui")],))
+    writer.start()
+    writer.join(5)
+    assert not writer.is_alive()
+    assert fresh.search("night").total == 2
+    finish.set()
+    fresh._ranker.upsert = upsert  # type: ignore[attr-defined]
+    # The build ended on the index as it read it; the next use finds the new idea too.
+    assert 7 in dict(fresh.similar("Dark theme for the dashboard", limit=3))

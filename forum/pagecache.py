@@ -9,9 +9,11 @@ the time saved, so an entry is valid only for the state of the database it was r
 - on PostgreSQL there is no such counter: a commit in this process invalidates at once, and
   one in another process after at most ``PAGE_CACHE_SECONDS``.
 
-Never cached: signed-in people (their votes, the bell, staff tools), a visitor with a message
-waiting (flash), anything but a 200 HTML answer. A page's CSRF token (the language form) is the
-visitor's own: it is cut out of the stored page and put back for each visitor.
+The JSON API's idea list is kept the same way for callers without a token. Never cached:
+signed-in people and token holders (their votes, the bell, staff tools, private boards), a
+visitor with a message waiting (flash), anything but a 200 HTML or JSON answer. A page's CSRF
+token (the language form) is the visitor's own: it is cut out of the stored page and put back
+for each visitor.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from forum.extensions import db
 _READS = ("SELECT", "BEGIN", "PRAGMA", "SAVEPO", "RELEAS")  # 6 letters of each
 _TOKEN = "\x00csrf\x00"  # cannot occur in a page: NUL is refused in every input
 _MAX_ENTRIES = 256
+# Pages, and the JSON API's lists for callers without a token.
+_STORED_TYPES = frozenset({"text/html", "application/json"})
 _MAX_WATCHERS = 4
 
 _lock = threading.Lock()
@@ -123,10 +127,12 @@ def for_visitors(view: Callable[..., Any]) -> Callable[..., Any]:
         # Other processes' commits are seen by SQLite's counter; elsewhere an entry expires.
         if found is not None and (version is not None
                                   or now - found[0] < current_app.config["PAGE_CACHE_SECONDS"]):
-            return Response(found[1].replace(_TOKEN.encode(), generate_csrf().encode()),
-                            mimetype=found[2])
+            body = found[1]
+            if _TOKEN.encode() in body:  # not in JSON: an API call gets no session from here
+                body = body.replace(_TOKEN.encode(), generate_csrf().encode())
+            return Response(body, mimetype=found[2])
         response = make_response(view(*args, **kwargs))
-        if response.status_code == 200 and response.mimetype == "text/html" \
+        if response.status_code == 200 and response.mimetype in _STORED_TYPES \
                 and not response.direct_passthrough and not g.get("page_incomplete"):
             token = session.get("csrf_token") and generate_csrf()
             body = response.get_data()

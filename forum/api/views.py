@@ -69,7 +69,7 @@ def _api_url(endpoint_name: str, **values) -> str:
 # --- ideas ---------------------------------------------------------------------------------
 
 @endpoint(bp, "GET", "/ideas", summary="List ideas", who=Who.ANYONE, tag=IDEAS,
-          query=s.IdeaListQuery, ok=(200, s.IdeaPage),
+          query=s.IdeaListQuery, ok=(200, s.IdeaPage), for_visitors=True,
           description="Canonical ideas of the boards the caller can see; `q` narrows them to "
                       "full-text matches (words stemmed in English, French and Italian).")
 def list_ideas(query: s.IdeaListQuery):

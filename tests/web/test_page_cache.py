@@ -86,3 +86,30 @@ def test_languages_are_stored_apart(client, make_idea):
     french = client.get("/", headers={"Accept-Language": "fr"}).text
     italian = client.get("/", headers={"Accept-Language": "it"}).text
     assert 'lang="en"' in english and 'lang="fr"' in french and 'lang="it"' in italian
+
+
+def test_the_api_list_is_stored_for_callers_without_a_token_only(app, client, make_idea,
+                                                                    personas):
+    from forum.accounts import tokens
+    from forum.ideas.models import Board, Visibility
+
+    make_idea("Dark mode")
+    count, first = _queries(client, "/api/v1/ideas")
+    again_count, again = _queries(app.test_client(), "/api/v1/ideas")
+    assert count > 0 and again_count == 0 and again == first
+    assert "Set-Cookie" not in app.test_client().get("/api/v1/ideas").headers
+    # A new idea shows at once.
+    make_idea("Offline mode")
+    listed = client.get("/api/v1/ideas").get_json()
+    assert {i["title"] for i in listed["items"]} == {"Dark mode", "Offline mode"}
+    assert listed["total"] == 2
+    # A token holder is answered for who they are: staff see the team's board.
+    staff_only = Board(slug="inner", name="Inner circle", visibility=Visibility.STAFF)
+    db.session.add(staff_only)
+    db.session.commit()
+    make_idea("Pricing for 2027", board=staff_only)
+    secret = tokens.create_token(personas["pam"], "ci").secret
+    db.session.commit()
+    as_staff = client.get("/api/v1/ideas", headers={"Authorization": f"Bearer {secret}"})
+    assert "Pricing for 2027" in {i["title"] for i in as_staff.get_json()["items"]}
+    assert "Pricing for 2027" not in client.get("/api/v1/ideas").text

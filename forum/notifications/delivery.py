@@ -183,12 +183,13 @@ def _deliver_batch(sender: Sender, claims: list[Claim], clock: Clock, report: Re
     # The rows the messages are about (the idea, its change, the recipients) are read once per
     # batch: our commits of each row's progress must not expire them. A batch lasts well under
     # a second while the server answers, so "withheld" is decided on a view at most that old.
-    session.expire_on_commit = False
+    expiring, session.expire_on_commit = session.expire_on_commit, False
     done = 0
     try:
         with emails.batch():
             for done, claim in enumerate(claims):  # noqa: B007 (read in the except below)
-                _deliver_one(sender, claim, messages[claim.id], clock, report)
+                if claim.id in messages:  # else deleted since (its person or idea, say)
+                    _deliver_one(sender, claim, messages[claim.id], clock, report)
     except KeyboardInterrupt:
         # Stopped by the operator: what we had not started on goes back at once rather than
         # when the lease runs out. A row being handed over stays ours (uncertain, not resent).
@@ -196,7 +197,7 @@ def _deliver_batch(sender: Sender, claims: list[Claim], clock: Clock, report: Re
         release(claims[done:])
         raise
     finally:
-        session.expire_on_commit = True
+        session.expire_on_commit = expiring
         session.expire_all()
 
 

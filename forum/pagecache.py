@@ -99,7 +99,9 @@ def _database_version() -> tuple[int, int] | None:
 
 def incomplete() -> None:
     """This request's page lacks something that will be there soon (related ideas while a
-    fresh process builds its ranker): serve it, but do not keep it."""
+    fresh process builds its ranker), or depends on more than the database (the search index,
+    updated just after a commit, so a page rendered in between would be kept under the new
+    state): serve it, but do not keep it."""
     g.page_incomplete = True
 
 

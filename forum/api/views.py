@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, jsonify, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from forum import pagecache
 from forum.accounts.models import User
 from forum.api import features, present
 from forum.api import schemas as s
@@ -81,6 +82,7 @@ def list_ideas(query: s.IdeaListQuery):
     )
     if query.q:
         select = features.search(select, query.q, viewer)
+        pagecache.incomplete()  # the search index is not part of the cache's key
     # Tags in one query for the whole page instead of one per idea.
     page = paginate(select.options(selectinload(Idea.tags)), query.page, query.per_page)
     return s.IdeaPage(items=present.ideas(page.items, viewer), total=page.total, page=page.page,

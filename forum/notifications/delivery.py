@@ -116,6 +116,7 @@ def release_expired(now: datetime) -> int:
 # Rows claimed in one statement. A batch shares one read of the ideas and people its messages
 # are about; a deliverer that dies leaves at most this many rows waiting for their lease.
 BATCH_SIZE = 50
+BATCH_SECONDS = 10.0
 OUTBOX = OutboxMessage.__table__
 
 
@@ -176,25 +177,36 @@ def deliver_due(sender: Sender, *, clock: Clock = utcnow, limit: int | None = No
 
 
 def _deliver_batch(sender: Sender, claims: list[Claim], clock: Clock, report: Report) -> None:
+    # A batch ends after BATCH_SECONDS (or half the lease) even against a slow server: its
+    # rows stay well inside their lease, and what it read stays at most that old.
+    deadline = clock() + timedelta(seconds=min(
+        BATCH_SECONDS, current_app.config["MAIL_LEASE_SECONDS"] / 2))
     messages = {m.id: m for m in db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.id.in_([c.id for c in claims]))
         .options(joinedload(OutboxMessage.user)))}
     session = db.session()
     # The rows the messages are about (the idea, its change, the recipients) are read once per
-    # batch: our commits of each row's progress must not expire them. A batch lasts well under
-    # a second while the server answers, so "withheld" is decided on a view at most that old.
+    # batch: our commits of each row's progress must not expire them. A batch lasts a quarter
+    # of a second while the server answers and BATCH_SECONDS at most, so "withheld" is decided
+    # on a view at most that old.
     expiring, session.expire_on_commit = session.expire_on_commit, False
     done = 0
     try:
         with emails.batch():
-            for done, claim in enumerate(claims):  # noqa: B007 (read in the except below)
+            for done, claim in enumerate(claims):
+                if clock() > deadline:
+                    release(claims[done:])  # claimed again, and read afresh, at once
+                    break
                 if claim.id in messages:  # else deleted since (its person or idea, say)
                     _deliver_one(sender, claim, messages[claim.id], clock, report)
     except KeyboardInterrupt:
         # Stopped by the operator: what we had not started on goes back at once rather than
         # when the lease runs out. A row being handed over stays ours (uncertain, not resent).
-        db.session.rollback()
-        release(claims[done:])
+        try:
+            db.session.rollback()
+            release(claims[done:])
+        except Exception:  # the stop stays a clean stop; the lease returns them later
+            log.exception("could not give back the rows of an interrupted batch")
         raise
     finally:
         session.expire_on_commit = expiring

@@ -438,6 +438,50 @@ def test_sigterm_stops_the_deliverer_and_gives_back_what_it_had_not_started(
     assert max(received.values()) == 1 and len(received) >= 5, received
 
 
+class SlowServer(senders.SMTPSender):
+    """Each message takes 11 s of the deliverer's clock, longer than a batch may last; while
+    the first is being sent, staff hide the idea (through another connection)."""
+
+    def __init__(self, *args, clock, idea_id, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clock, self.idea_id = clock, idea_id
+
+    def send(self, message, handing_over):
+        super().send(message, handing_over)
+        with db.engine.begin() as other:
+            other.execute(db.update(Idea).where(Idea.id == self.idea_id)
+                          .values(hidden_at=utcnow()))
+        self.clock.now += timedelta(seconds=11)
+
+
+class Clock:
+    def __init__(self):
+        self.now = utcnow()
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_batch_ends_after_its_time_and_gives_the_rest_back(app, personas, make_user,
+                                                            make_idea, smtp_server):
+    idea = make_idea(author=personas["bob"])
+    for n in range(2):
+        services.cast_vote(idea, make_user(f"Voter {n}"))
+    db.session.commit()
+    ship(idea, personas["pam"])
+    clock = Clock()
+    slow = SlowServer("127.0.0.1", smtp_server.port, implicit_tls=False, starttls=False,
+                      username=None, password=None, timeout=5, clock=clock, idea_id=idea.id)
+    report = delivery.deliver_due(slow, clock=clock)
+    # The rest of the batch was given back and claimed again with a fresh read: the idea is
+    # hidden now, so its news is withheld rather than sent from what the batch first read.
+    assert (report.sent, report.withheld) == (1, 2) and len(smtp_server.messages) == 1
+    rows = db.session.scalars(db.select(OutboxMessage)).all()
+    assert sorted(r.state for r in rows) == [MailState.SENT, MailState.WITHHELD,
+                                              MailState.WITHHELD]
+    assert all(r.attempts == 1 for r in rows)  # given back, not counted as tried
+
+
 def test_an_email_goes_on_the_wire_as_mail_servers_expect(app, make_user, make_idea, personas,
                                                          smtp_server):
     reader = make_user("Élodie Chassé", email="elodie@example.com")

@@ -98,6 +98,9 @@ def test_the_api_list_is_stored_for_callers_without_a_token_only(app, client, ma
     again_count, again = _queries(app.test_client(), "/api/v1/ideas")
     assert count > 0 and again_count == 0 and again == first
     assert "Set-Cookie" not in app.test_client().get("/api/v1/ideas").headers
+    # A full-text list reads the search index, which the cache's key does not follow.
+    assert _queries(client, "/api/v1/ideas?q=dark")[0] > 0
+    assert _queries(client, "/api/v1/ideas?q=dark")[0] > 0
     # A new idea shows at once.
     make_idea("Offline mode")
     listed = client.get("/api/v1/ideas").get_json()

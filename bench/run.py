@@ -610,7 +610,8 @@ def table(report: dict) -> str:
         lines.append("The votes' server (a scratch copy, fresh workers) was measured once its "
                      f"workers' rankers were built, {report['write_workers_ready_s']} s after "
                      "its start.")
-    lines.append("Every scenario runs on workers whose duplicate rankers are built.")
+    lines.append("Every scenario ran after waiting for the workers' duplicate rankers (eight "
+                 "/similar requests at once, each waiting for its worker's ranker).")
     for key, seconds in report.get("reindex_s", {}).items():
         ideas = report["data_sets"][key]["ideas"]
         lines.append(f"Reindex of {ideas:,} ideas (when the set was generated): {seconds} s "

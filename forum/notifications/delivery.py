@@ -135,6 +135,10 @@ class LostClaim(Exception):
     handed the message over: it is theirs now, and nothing was sent."""
 
 
+def _lease() -> timedelta:
+    return timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
+
+
 def _mine(claim: Claim):
     return ((OUTBOX.c.id == claim.id) & (OUTBOX.c.state == MailState.SENDING)
             & (OUTBOX.c.attempts == claim.attempts))
@@ -143,7 +147,6 @@ def _mine(claim: Claim):
 def claim_batch(now: datetime, size: int = BATCH_SIZE) -> list[Claim]:
     """Claim up to ``size`` due rows, oldest due first, and commit. Two deliverers may pick the
     same candidates; the conditional UPDATE gives each row to one of them."""
-    lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
     while True:
         candidates = db.session.scalars(
             select(OUTBOX.c.id).where(OUTBOX.c.state == MailState.PENDING,
@@ -155,7 +158,7 @@ def claim_batch(now: datetime, size: int = BATCH_SIZE) -> list[Claim]:
         claimed = dict(db.session.execute(
             update(OUTBOX)
             .where(OUTBOX.c.id.in_(candidates), OUTBOX.c.state == MailState.PENDING)
-            .values(state=MailState.SENDING, phase=MailPhase.CLAIMED, lease_until=now + lease,
+            .values(state=MailState.SENDING, phase=MailPhase.CLAIMED, lease_until=now + _lease(),
                     attempts=OUTBOX.c.attempts + 1)
             .returning(OUTBOX.c.id, OUTBOX.c.attempts)).all())
         db.session.commit()
@@ -179,8 +182,7 @@ def deliver_due(sender: Sender, *, clock: Clock = utcnow, limit: int | None = No
 def _deliver_batch(sender: Sender, claims: list[Claim], clock: Clock, report: Report) -> None:
     # A batch ends after BATCH_SECONDS (or half the lease) even against a slow server: its
     # rows stay well inside their lease, and what it read stays at most that old.
-    deadline = clock() + timedelta(seconds=min(
-        BATCH_SECONDS, current_app.config["MAIL_LEASE_SECONDS"] / 2))
+    deadline = clock() + min(timedelta(seconds=BATCH_SECONDS), _lease() / 2)
     messages = {m.id: m for m in db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.id.in_([c.id for c in claims]))
         .options(joinedload(OutboxMessage.user)))}
@@ -243,13 +245,12 @@ def _deliver_one(sender: Sender, claim: Claim, message: OutboxMessage, clock: Cl
     # No transaction stays open while we talk to the mail server: on SQLite a transaction of
     # this process holds the write lock, and the server may take seconds to answer.
     db.session.commit()
-    lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
 
     def handing_over() -> None:
         # Still ours? A batch claimed long ago (a slow server) may have lost its lease.
         handed = db.session.execute(
             update(OUTBOX).where(_mine(claim), OUTBOX.c.phase == MailPhase.CLAIMED)
-            .values(phase=MailPhase.HANDED, subject=subject, lease_until=clock() + lease)
+            .values(phase=MailPhase.HANDED, subject=subject, lease_until=clock() + _lease())
         ).rowcount
         db.session.commit()
         if not handed:

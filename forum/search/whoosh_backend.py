@@ -118,11 +118,19 @@ class _View:
         return bytes(self._buf[start:end])
 
     def readline(self, size: int | None = -1) -> bytes:
-        rest = bytes(self._buf[self._pos:]) if size is None or size < 0 else bytes(
-            self._buf[self._pos:self._pos + size])
-        line = rest[:rest.find(b"\n") + 1] if b"\n" in rest else rest
-        self._pos += len(line)
-        return line
+        # Looks for the line's end a few kilobytes at a time: copying the rest of a segment
+        # (up to hundreds of MB) to find it would undo what this class is for.
+        end = len(self._buf) if size is None or size < 0 else min(len(self._buf),
+                                                                  self._pos + size)
+        stop = self._pos
+        while stop < end:
+            chunk = bytes(self._buf[stop:min(end, stop + 4096)])
+            newline = chunk.find(b"\n")
+            if newline >= 0:
+                stop += newline + 1
+                break
+            stop += len(chunk)
+        return self.read(stop - self._pos)
 
     def __iter__(self) -> Iterator[bytes]:
         while line := self.readline():

@@ -379,3 +379,20 @@ def test_a_write_does_not_wait_for_a_fresh_workers_first_ranker_build(
     fresh._ranker.upsert = upsert  # type: ignore[attr-defined]
     # The build ended on the index as it read it; the next use finds the new idea too.
     assert 7 in dict(fresh.similar("Dark theme for the dashboard", limit=3))
+
+
+def test_whoosh_reads_a_mapped_segment_in_place_as_a_file_would() -> None:
+    import io
+
+    from forum.search.whoosh_backend import _View
+
+    data = b"abc\nde\n\nxyz" + b"q" * 10_000 + b"\nend"
+    for buf in (data, memoryview(data)):
+        assert list(_View(buf)) == list(io.BytesIO(data))
+        for size in (-1, 2, 5, 9_000):
+            view, file = _View(buf), io.BytesIO(data)
+            assert [view.readline(size) for _ in range(8)] == [file.readline(size)
+                                                               for _ in range(8)]
+        view, file = _View(buf), io.BytesIO(data)
+        assert (view.read(3), view.seek(-2, 2), view.read()) == (
+            file.read(3), file.seek(-2, 2), file.read())

@@ -80,6 +80,8 @@ def main(name: str, requests: int = 300) -> None:
     finally:
         if scenario.baseline == "write":
             shutil.rmtree(folder, ignore_errors=True)
+    if os.environ.get("BENCH_PROFILE_OUT"):
+        profile.dump_stats(os.environ["BENCH_PROFILE_OUT"])
     report(name, cpu_ms, pstats.Stats(profile))
 
 

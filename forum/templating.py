@@ -18,6 +18,7 @@ from flask_babel import (
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from forum import pagecache
 from forum.i18n import LANGUAGE_NAMES
 from forum.ideas.workflow import voting_open
 from forum.text import excerpt, render_markdown, slugify
@@ -98,20 +99,10 @@ def init_app(app: Flask) -> None:
         atom_date=atom_date, decimal=format_decimal,
     )
     app.jinja_env.globals.update(language_names=LANGUAGE_NAMES, voting_open=voting_open,
-                                 idea_url=idea_url, vote_button_text=vote_button_text)
+                                 idea_url=idea_url, vote_button_text=vote_button_text,
+                                 vote_pick=pagecache.vote_pick,
+                                 account_links=pagecache.account_links)
 
     @app.context_processor
     def site():
-        return {"site_name": current_app.config["SITE_NAME"], "locale": str(get_locale()),
-                "unread_notifications": _unread}
-
-
-def _unread() -> int:
-    """The bell's figure; a function so that only pages that show the header pay the query."""
-    from flask_login import current_user
-
-    from forum.notifications.services import unread_count
-
-    if current_user and current_user.is_authenticated:
-        return unread_count(current_user)
-    return 0
+        return {"site_name": current_app.config["SITE_NAME"], "locale": str(get_locale())}

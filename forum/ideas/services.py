@@ -6,7 +6,7 @@ Every function changes models, flushes, sends its signal and returns; none commi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -88,14 +88,18 @@ def group_ids(idea: Idea) -> list[int]:
 
 def voted_idea_ids(viewer: User | None, ideas: Iterable[Idea]) -> set[int]:
     """Which of these canonical ideas the viewer counts in, in one query."""
-    ids = [i.id for i in ideas]
+    return voted_ids(viewer, [i.id for i in ideas])
+
+
+def voted_ids(viewer: User | None, ids: Collection[int]) -> set[int]:
+    """Which of the canonical ideas numbered ``ids`` the viewer counts in, in one query."""
     if not ids or viewer is None or not viewer.is_authenticated:
         return set()
     canonical_id = func.coalesce(Idea.merged_into_id, Idea.id)
     rows = db.session.scalars(
         select(canonical_id)
         .join(Vote, Vote.idea_id == Idea.id)
-        .where(Vote.user_id == viewer.id, canonical_id.in_(ids))
+        .where(Vote.user_id == viewer.id, canonical_id.in_(list(ids)))
     )
     return set(rows)
 

@@ -35,13 +35,13 @@ def _viewer():
 
 
 @bp.route("/")
-@pagecache.for_visitors
+@pagecache.for_visitors(members=True)
 def index():
     return _idea_list(None, services.visible_boards(_viewer()))
 
 
 @bp.route("/boards/<slug>")
-@pagecache.for_visitors
+@pagecache.for_visitors(members=True)
 def board(slug: str):
     boards = services.visible_boards(_viewer())
     chosen = next((b for b in boards if b.slug == slug), None)
@@ -65,9 +65,12 @@ def _idea_list(board: Board | None, boards: list[Board]):
         raiseload(Idea.author), lazyload(Idea.board))
     number, per_page = page_number(), current_app.config["IDEAS_PER_PAGE"]
     page = paginate(query, number, per_page, count_up_to=(number + LIST_PAGES_AHEAD) * per_page)
+    # A page stored for every member marks the vote buttons instead; each member's own votes
+    # are read when it is served (forum.pagecache).
+    voted = set() if pagecache.marking() else services.voted_idea_ids(viewer, page.items)
     return render_template(
         "ideas/list.html", page=page, sort=sort, board=board, boards=boards, tags=tags, tag=tag,
-        voted=services.voted_idea_ids(viewer, page.items), form=EmptyForm(),
+        voted=voted, form=EmptyForm(),
     )
 
 

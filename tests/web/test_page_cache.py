@@ -7,8 +7,10 @@ import sqlite3
 
 import pytest
 
+from forum import pagecache
 from forum.extensions import db
 from forum.ideas import services
+from tests.conftest import PASSWORD
 from tests.web.test_performance import statements
 
 
@@ -64,20 +66,90 @@ def test_a_change_by_another_process_shows_at_once(app, client, make_idea):
     assert "Night theme" in page and "Dark mode" not in page
 
 
-def test_signed_in_people_and_waiting_messages_are_never_served_stored_pages(
+def test_staff_and_waiting_messages_are_never_served_stored_pages(
         client, auth, make_idea, personas):
     idea = make_idea("Dark mode")
     client.get("/")
     auth.login()
+    # The "signed in" message waits in the session: the page that shows it is rendered.
     assert _queries(client, "/")[0] > 0
     client.post(f"/ideas/{idea.id}/vote")
     page = client.get("/").text
     assert 'aria-pressed="true"' in page
     auth.logout()
-    # The sign-out message waits in the session: the page that shows it is rendered.
     count, page = _queries(client, "/")
     assert count > 0
     assert "Dark mode" in page
+    # Staff see their tools on every page: never a stored one.
+    auth.login("pam@example.com")
+    client.get("/")
+    _queries(client, "/")
+    count, page = _queries(client, "/")
+    assert count > 3 and "Team tools" in page
+
+
+def _member(app, email: str):
+    member = app.test_client()
+    member.post("/signin", data={"email": email, "password": PASSWORD})
+    member.get("/")  # reads the "signed in" message
+    return member
+
+
+def _tokens_out(html: str) -> str:
+    return html.replace(_token(html), "T")
+
+
+def test_members_are_served_one_stored_board_page_made_their_own(
+        app, make_user, make_idea, personas, monkeypatch):
+    """Every member's board page, served from the page stored for all members, is exactly the
+    page rendered afresh for them: their votes, their name, their bell, their language."""
+    from forum.ideas.models import Board, Visibility
+
+    beta = Board(slug="beta", name="Beta", visibility=Visibility.MEMBERS, position=1)
+    db.session.add(beta)
+    db.session.commit()
+    zoe = make_user('Zoé <b>"&amp;</b>', email="zoe@example.com")
+    claire = make_user("Claire", email="claire@example.com")
+    claire.locale = "fr"
+    db.session.commit()
+    ideas = [make_idea(f"Idea {n} about exports", author=personas["bob"],
+                       board=beta if n % 3 == 0 else None) for n in range(8)]
+    for idea in ideas[::2]:
+        services.cast_vote(idea, personas["anna"])
+    services.cast_vote(ideas[1], zoe)
+    # Bob hears of a comment on his idea: his bell shows it.
+    services.post_comment(ideas[1], personas["anna"], "Same here.")
+    db.session.commit()
+    clients = {email: _member(app, email) for email in
+               ("anna@example.com", "zoe@example.com", "bob@example.com",
+                "claire@example.com")}
+    for path in ("/", "/?sort=new", "/boards/beta?sort=trending", "/?sort=top&page=1"):
+        pagecache.clear()
+        served = {}
+        for email, member in clients.items():
+            db.session.rollback()
+            with statements() as seen:
+                served[email] = member.get(path).text
+            if email == "zoe@example.com":
+                # Anna's request stored the page; Zoé's reads who she is, her votes and her
+                # bell, not the ideas.
+                assert not any("FROM ideas  WHERE" in s or "FROM tags" in s for s, _ in seen)
+        monkeypatch.setattr(pagecache, "MEMBERS", False)
+        for email, member in clients.items():
+            fresh = member.get(path).text
+            assert "\x00" not in served[email]
+            assert _tokens_out(served[email]) == _tokens_out(fresh), (path, email)
+        monkeypatch.setattr(pagecache, "MEMBERS", True)
+    # The pages compared do differ from one member to the next.
+    assert served["anna@example.com"].count('aria-pressed="true"') == 4
+    assert served["zoe@example.com"].count('aria-pressed="true"') == 1
+    page = clients["zoe@example.com"].get("/").text
+    assert "Zoé &lt;b&gt;&#34;&amp;amp;&lt;/b&gt;" in page
+    assert 'data-unread="1"' in clients["bob@example.com"].get("/").text
+    assert 'lang="fr"' in clients["claire@example.com"].get("/").text
+    # A vote shows at once on the member's next page.
+    clients["zoe@example.com"].post(f"/ideas/{ideas[3].id}/vote")
+    assert clients["zoe@example.com"].get("/").text.count('aria-pressed="true"') == 2
 
 
 def test_languages_are_stored_apart(client, make_idea):

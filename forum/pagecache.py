@@ -13,9 +13,11 @@ an entry is valid only for the state of the database it was rendered from:
 The JSON API's idea list is kept the same way for callers without a token. A page's CSRF token
 is the visitor's own: it is cut out of the stored page and put back for each visitor.
 
-Board pages (``for_visitors(members=True)``) are kept for signed-in members as well: rendering
-one took 11.5 ms of CPU against well under one for a stored page. Members who are not staff
-all see the same board page but for three things, which the stored page holds as marks that
+Board pages (``for_visitors(members=True)``) are kept for signed-in members as well, on
+SQLite only: on PostgreSQL another worker's commit shows late, and a member's own vote or idea
+may be one. Rendering a board page took 11.5 ms of CPU against well under one for a stored
+page. Members who are not staff all see the same board page but for three things, which the
+stored page holds as marks that
 each member's request resolves: their own votes (one query for the ideas on the page), the
 header with their name and their bell (:func:`account_links`, kept per member until the
 database changes) and their token. A test compares every such page with the same member's page
@@ -43,6 +45,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import Pool
 
 from forum.extensions import db
 
@@ -75,11 +78,27 @@ def _note_write(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> 
 
 
 def _count_commit(conn: Connection) -> None:
-    # Only commits that wrote: the test client, for one, commits empty transactions.
-    global _commits
+    # Only commits that wrote: the test client, for one, commits empty transactions. This event
+    # comes just before the database commits: counting here would let a page rendered from the
+    # state before the commit be stored under the count after it. It is counted once the
+    # commit is done: when the connection goes back to the pool or begins again.
     if conn.info.pop("forum_wrote", False):
+        conn.info["forum_committing"] = True
+
+
+def _committed(info: dict | None) -> None:
+    global _commits
+    if info is not None and info.pop("forum_committing", False):
         with _lock:
             _commits += 1
+
+
+def _on_begin(conn: Connection) -> None:
+    _committed(conn.info)
+
+
+def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+    _committed(getattr(record, "info", None))
 
 
 def _forget_writes(conn: Connection) -> None:
@@ -92,6 +111,8 @@ def install() -> None:
         event.listen(Engine, "before_cursor_execute", _note_write)
         event.listen(Engine, "commit", _count_commit)
         event.listen(Engine, "rollback", _forget_writes)
+        event.listen(Engine, "begin", _on_begin)
+        event.listen(Pool, "checkin", _on_checkin)
 
 
 def _database_version() -> tuple[int, int] | None:
@@ -159,11 +180,11 @@ def _render_account(user: Any) -> str:
     return str(macro(user, unread_count(user)))
 
 
-def _account(user: Any, version: tuple[int, int] | None, now: float) -> bytes:
+def _account(user: Any, version: tuple[int, int] | None, commits: int, now: float) -> bytes:
     """The member's header, rendered once per state of the database (the bell's count is a
     query of its own)."""
     key = (id(current_app), str(db.engine.url), user.get_id(), str(get_locale()), version,
-           _commits)
+           commits)
     with _lock:
         found = _accounts.get(key)
     if found is not None and (version is not None
@@ -180,7 +201,7 @@ def _account(user: Any, version: tuple[int, int] | None, now: float) -> bytes:
     return body
 
 
-def _personal(body: bytes, version: tuple[int, int] | None, now: float) -> bytes:
+def _personal(body: bytes, version: tuple[int, int] | None, commits: int, now: float) -> bytes:
     """A stored member's page made this member's: their votes, their header."""
     from forum.ideas.services import voted_ids
 
@@ -188,7 +209,7 @@ def _personal(body: bytes, version: tuple[int, int] | None, now: float) -> bytes
     voted = voted_ids(current_user, ids)
     body = _VOTE_MARK.sub(lambda m: m[2] if int(m[1]) in voted else m[3], body)
     if _ACCOUNT in body:
-        body = body.replace(_ACCOUNT, _account(current_user, version, now))
+        body = body.replace(_ACCOUNT, _account(current_user, version, commits, now))
     return body
 
 
@@ -202,14 +223,22 @@ def for_visitors(view: Callable[..., Any] | None = None, *,
 
     @wraps(view)
     def cached(*args: Any, **kwargs: Any) -> Any:
-        member = current_user.is_authenticated
-        if member and not (members and MEMBERS and not current_user.is_staff):
-            return view(*args, **kwargs)
         if session.get("_flashes") or request.method != "GET":
             return view(*args, **kwargs)
+        # The state of the database first, before anything reads it (loading a member does):
+        # a page rendered from a later state than its key says is harmless, one rendered from
+        # an earlier state would be served until the next commit.
         version = _database_version()
+        commits = _commits
+        member = current_user.is_authenticated
+        # Members only where every commit, from any process, changes the key (SQLite): on
+        # PostgreSQL a member's own vote or idea, made through another worker, could be missing
+        # from their next page for PAGE_CACHE_SECONDS.
+        if member and not (members and MEMBERS and version is not None
+                           and not current_user.is_staff):
+            return view(*args, **kwargs)
         key = (id(current_app), str(db.engine.url), request.full_path, str(get_locale()),
-               str(get_timezone()), member, version, _commits)
+               str(get_timezone()), member, version, commits)
         now = time.monotonic()
         with _lock:
             found = _pages.get(key)
@@ -233,19 +262,18 @@ def for_visitors(view: Callable[..., Any] | None = None, *,
             body, mimetype = response.get_data(), response.mimetype
             if token:
                 body = body.replace(token.encode(), _TOKEN.encode())
-            if storable:
-                with _lock:
-                    _pages[key] = (now, body, mimetype)
-                    while len(_pages) > _MAX_ENTRIES:
-                        _pages.popitem(last=False)
-            elif response.status_code != 200:
-                # A member's page that is not a plain 200 (none of the board pages' answers
-                # is, today): resolved like the others, with its own status and headers.
-                response.set_data(_personal(body, version, now)
+            if not storable:
+                # A member's page that is not stored (none of the board pages' answers, today):
+                # resolved like the others, keeping its own status and headers.
+                response.set_data(_personal(body, version, commits, now)
                                   .replace(_TOKEN.encode(), generate_csrf().encode()))
                 return response
+            with _lock:
+                _pages[key] = (now, body, mimetype)
+                while len(_pages) > _MAX_ENTRIES:
+                    _pages.popitem(last=False)
         if member:
-            body = _personal(body, version, now)
+            body = _personal(body, version, commits, now)
         if _TOKEN.encode() in body:  # not in JSON: an API call gets no session from here
             body = body.replace(_TOKEN.encode(), generate_csrf().encode())
         return Response(body, mimetype=mimetype)

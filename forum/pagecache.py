@@ -161,14 +161,14 @@ def marking() -> bool:
 def vote_pick(idea_id: int, voted: bool) -> Callable[[str, str], Any]:
     """For a vote button: ``pick(a, b)`` is ``a`` if the viewer voted, else ``b``. On a page
     being stored for every member it is a mark holding both, resolved per member."""
-    if g.get("page_marks"):
+    if marking():
         return lambda a, b: Markup("\x00v%d\x01%s\x01%s\x00") % (idea_id, a, b)
     return lambda a, b: a if voted else b
 
 
 def account_links() -> Markup:
     """The signed-in part of the header (templates/_partials/account.html)."""
-    if g.get("page_marks"):
+    if marking():
         return Markup(_ACCOUNT.decode())
     return Markup(_render_account(current_user))
 
@@ -210,6 +210,16 @@ def _personal(body: bytes, version: tuple[int, int] | None, commits: int, now: f
     body = _VOTE_MARK.sub(lambda m: m[2] if int(m[1]) in voted else m[3], body)
     if _ACCOUNT in body:
         body = body.replace(_ACCOUNT, _account(current_user, version, commits, now))
+    return body
+
+
+def _served(body: bytes, member: bool, version: tuple[int, int] | None, commits: int,
+            now: float) -> bytes:
+    """A stored page (or one just rendered to be stored) as this request gets it."""
+    if member:
+        body = _personal(body, version, commits, now)
+    if _TOKEN.encode() in body:  # not in JSON: an API call gets no session from here
+        body = body.replace(_TOKEN.encode(), generate_csrf().encode())
     return body
 
 
@@ -265,17 +275,12 @@ def for_visitors(view: Callable[..., Any] | None = None, *,
             if not storable:
                 # A member's page that is not stored (none of the board pages' answers, today):
                 # resolved like the others, keeping its own status and headers.
-                response.set_data(_personal(body, version, commits, now)
-                                  .replace(_TOKEN.encode(), generate_csrf().encode()))
+                response.set_data(_served(body, member, version, commits, now))
                 return response
             with _lock:
                 _pages[key] = (now, body, mimetype)
                 while len(_pages) > _MAX_ENTRIES:
                     _pages.popitem(last=False)
-        if member:
-            body = _personal(body, version, commits, now)
-        if _TOKEN.encode() in body:  # not in JSON: an API call gets no session from here
-            body = body.replace(_TOKEN.encode(), generate_csrf().encode())
-        return Response(body, mimetype=mimetype)
+        return Response(_served(body, member, version, commits, now), mimetype=mimetype)
 
     return cached

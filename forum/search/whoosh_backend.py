@@ -520,12 +520,13 @@ class WhooshBackend(SearchBackend):
         """The first ``end`` matches of ``built`` in the order of ``sort`` (every match for
         "top", which the caller orders) as (document number, score), and how many there are.
         Call inside ``_reading``."""
+        arrays = self._array_search(searcher)
         try:
-            found = self._array_search(searcher).matches(built)
+            found = arrays.matches(built)
         except Unsupported:
             found = None
         if found is not None:
-            ids, scores = self._array_search(searcher).restrict(found, allowed, masked)
+            ids, scores = arrays.restrict(found, allowed, masked)
             if sort == "new":
                 created = searcher.reader().column_reader("created", translate=False)
                 keys = np.fromiter((created.sort_key(i) for i in ids.tolist()),

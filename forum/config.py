@@ -113,8 +113,12 @@ def _derive(app) -> None:
     cfg["DATABASE_URL"] = url
     cfg["SQLALCHEMY_DATABASE_URI"] = url
     if url.startswith("sqlite"):
-        # Several gunicorn workers share the file: wait for the writer instead of failing.
-        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 15}}
+        # Several gunicorn workers share the file: wait for the writer instead of failing,
+        # in the queue of forum.dbtuning.Connection.
+        from forum.dbtuning import Connection
+
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 15,
+                                                             "factory": Connection}}
     elif url.startswith("postgresql"):
         # A pooled connection may have been closed by a restart or failover of the server:
         # test it before use rather than fail the request that draws it.

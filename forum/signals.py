@@ -15,7 +15,7 @@ idea_edited = _signals.signal("idea-edited")
 """sender: the Idea. kwargs: ``editor``, ``changes`` (field -> (old, new))."""
 
 vote_cast = _signals.signal("vote-cast")
-"""sender: the canonical Idea voted on. kwargs: ``voter``, ``vote``, ``source``."""
+"""sender: the canonical Idea voted on. kwargs: ``voter``, ``vote_id``, ``source``."""
 
 vote_added_on_behalf = _signals.signal("vote-added-on-behalf")
 """sender: the canonical Idea. kwargs: ``voter``, ``by`` (the staff member), ``source``,

@@ -7,15 +7,17 @@ Every function changes models, flushes, sends its signal and returns; none commi
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from datetime import datetime
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy import inspect as sqlalchemy_inspect
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from forum import signals
 from forum.accounts import services as accounts
@@ -208,65 +210,85 @@ def cast_vote(idea: Idea, voter: User, *, source: VoteSource = VoteSource.WEB,
     """Vote for the idea (for its canonical idea when it was merged). Idempotent.
 
     Returns the canonical idea and whether a vote was added.
+
+    Written as SQL statements rather than through the unit of work: on SQLite every vote holds
+    the database's one write lock from its first statement to its commit, and the flushes of
+    the ORM (a savepoint for the vote, then the idea's changes) were most of that time.
     """
     _require_active(voter)
     target = _lock(idea)
     if not workflow.voting_open(target.status.kind):
         raise Conflict(_l("Voting is closed: this idea is %(status)s.",
                           status=status_label(target.status)))
-    ids = group_ids(target)
-    already = db.session.scalar(
-        select(Vote.id).where(Vote.user_id == voter.id, Vote.idea_id.in_(ids)).limit(1)
-    )
-    if already is not None:
+    if db.session.execute(_group_votes(target, voter, Vote.id).limit(1)).first() is not None:
         return target, False
-    vote = Vote(idea_id=target.id, user_id=voter.id, source=source,
-                added_by_id=added_by.id if added_by else None)
-    try:
-        with db.session.begin_nested():
-            db.session.add(vote)
-    except IntegrityError:
-        # A concurrent request by the same person won the race: the vote exists, which is
-        # exactly what was asked for.
+    now = utcnow()
+    # A concurrent request by the same person that won the race inserted the row: the vote
+    # exists, which is exactly what was asked for.
+    vote_id = db.session.scalar(_insert(Vote).values(
+        idea_id=target.id, user_id=voter.id, source=source,
+        added_by_id=added_by.id if added_by else None, created_at=now,
+    ).on_conflict_do_nothing(index_elements=["idea_id", "user_id"]).returning(Vote.id))
+    if vote_id is None:
         return target, False
-    target.vote_count += 1
-    target.trending_score = ranking.add_vote(target.trending_score, vote.created_at)
-    target.last_activity_at = vote.created_at
+    _set_counters(target, now, vote_count=target.vote_count + 1,
+                  trending_score=ranking.add_vote(target.trending_score, now),
+                  last_activity_at=now)
     _subscribe_if_new(target, voter, SubscriptionLevel.STATUS)
-    db.session.flush()
-    signals.vote_cast.send(target, voter=voter, vote=vote, source=source)
+    signals.vote_cast.send(target, voter=voter, vote_id=vote_id, source=source)
     return target, True
 
 
 def withdraw_vote(idea: Idea, voter: User) -> tuple[Idea, bool]:
     """Remove this person's vote from the idea's group. Idempotent."""
     target = _lock(idea)
-    ids = group_ids(target)
-    votes = db.session.scalars(
-        select(Vote).where(Vote.user_id == voter.id, Vote.idea_id.in_(ids))
-    ).all()
+    votes = db.session.execute(_group_votes(target, voter, Vote.id, Vote.created_at)).all()
     if not votes:
         return target, False
     if not workflow.voting_open(target.status.kind):
         raise Conflict(_l("Voting is closed: this idea is %(status)s.",
                           status=status_label(target.status)))
-    recompute = False
+    db.session.execute(delete(Vote).where(Vote.id.in_([v.id for v in votes]))
+                       .execution_options(synchronize_session=False))
+    score = target.trending_score
     for vote in votes:
-        if ranking.removal_is_exact(target.trending_score, vote.created_at):
-            target.trending_score = ranking.remove_vote(target.trending_score, vote.created_at)
-        else:
-            recompute = True
-        db.session.delete(vote)
-    target.vote_count = max(0, target.vote_count - 1)
-    db.session.flush()
-    if recompute:
-        # The withdrawn vote outweighed the rest beyond float precision: start again from the
-        # votes that remain (rare: a fresh vote withdrawn from an idea whose votes are old).
-        target.trending_score = ranking.trending_score(sorted(db.session.scalars(
-            select(Vote.created_at).where(Vote.idea_id.in_(ids)))))
-        db.session.flush()
+        if not ranking.removal_is_exact(score, vote.created_at):
+            # The withdrawn vote outweighed the rest beyond float precision: start again from
+            # the votes that remain (rare: a fresh vote withdrawn from an idea whose votes are
+            # old).
+            score = ranking.trending_score(sorted(db.session.scalars(
+                select(Vote.created_at).where(Vote.idea_id.in_(_group(target))))))
+            break
+        score = ranking.remove_vote(score, vote.created_at)
+    _set_counters(target, utcnow(), vote_count=max(0, target.vote_count - 1),
+                  trending_score=score)
     signals.vote_withdrawn.send(target, voter=voter)
     return target, True
+
+
+def _group(target: Idea):
+    """The ids of the canonical idea's group (itself and the ideas merged into it), as SQL."""
+    return select(Idea.id).where((Idea.id == target.id) | (Idea.merged_into_id == target.id))
+
+
+def _group_votes(target: Idea, voter: User, *columns):
+    """This person's votes on the canonical idea's group, in one statement."""
+    return select(*columns).where(Vote.user_id == voter.id, Vote.idea_id.in_(_group(target)))
+
+
+def _set_counters(target: Idea, now: datetime, **values: object) -> None:
+    """Write the canonical idea's counters, read under the lock of :func:`_lock`, and keep
+    the loaded object in step (the caller answers with them) without a flush."""
+    db.session.execute(update(Idea).where(Idea.id == target.id).values(**values, updated_at=now)
+                       .execution_options(synchronize_session=False))
+    for name, value in (*values.items(), ("updated_at", now)):
+        set_committed_value(target, name, value)
+
+
+def _insert(model):
+    """INSERT that can say ON CONFLICT, on either database."""
+    dialect = db.session.get_bind().dialect.name
+    return {"sqlite": sqlite_insert, "postgresql": postgresql_insert}[dialect](model)
 
 
 def vote_on_behalf(idea: Idea, email: str, *, source: VoteSource, by: User, name: str = "",
@@ -452,9 +474,7 @@ def _subscribe_if_new(idea: Idea, user: User, level: SubscriptionLevel) -> None:
     included): what :func:`subscribe` does for STATUS, the lowest level that follows, in one
     INSERT … ON CONFLICT DO NOTHING instead of a read, a savepoint and a write, which every
     vote used to spend while holding SQLite's write lock."""
-    dialect = db.session.get_bind().dialect.name
-    insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}[dialect]
-    db.session.execute(insert(Subscription).values(
+    db.session.execute(_insert(Subscription).values(
         idea_id=idea.id, user_id=user.id, level=level, created_at=utcnow(),
     ).on_conflict_do_nothing(index_elements=["idea_id", "user_id"]))
 

@@ -304,7 +304,7 @@ class _Snapshot:
             terms=term_postings, grams=gram_postings)
 
 
-_UPSERT_CHUNK = 2000
+_UPSERT_CHUNK = 250
 _NORM_CHUNK = 1 << 20
 # Entries a query gathers at a time.
 _GATHERED = 1 << 16
@@ -342,6 +342,7 @@ class DuplicateRanker:
         # each changed id where its latest version is (batch, row), or None once removed.
         self._batches: list[_Batch] = []
         self._pending: dict[int, tuple[int, int] | None] = {}
+        self._waiting = 0  # postings in self._batches
         self._size = 0
 
     # -- maintenance -------------------------------------------------------------------------
@@ -350,7 +351,9 @@ class DuplicateRanker:
         """Add or replace ideas; merged ideas are dropped since they are never candidates."""
         # Analysis is the slow part: done before taking the lock so rankings go on meanwhile;
         # a chunk at a time, for the analyses of a first build (100,000 ideas) held at once
-        # took 600 MB that the process kept.
+        # took 600 MB that the process kept. Small chunks: the heap a chunk's analyses use
+        # is freed, but not all of it returns to the system (chunks of 2,000 ideas left a
+        # worker about 15 MB larger).
         docs = iter(docs)
         while chunk := list(itertools.islice(docs, _UPSERT_CHUNK)):
             analysed = [(doc, None if doc.merged_into is not None else _Analysis.of(doc))
@@ -366,8 +369,8 @@ class DuplicateRanker:
                         self._size += not self._holds(doc.id)
                         self._pending[doc.id] = (number, row)
                         row += 1
-                waiting = sum(b.postings for b in self._batches)
-                if waiting >= max(_MERGE_AT, len(self._snapshot.terms.docs)
+                self._waiting += self._batches[-1].postings
+                if self._waiting >= max(_MERGE_AT, len(self._snapshot.terms.docs)
                                   + len(self._snapshot.grams.docs)):
                     self._merge()
 
@@ -380,7 +383,7 @@ class DuplicateRanker:
             self._snapshot = _Snapshot.empty(self.weights)
             self._batches.clear()
             self._pending.clear()
-            self._size = 0
+            self._size = self._waiting = 0
 
     def compact(self) -> None:
         """Fold the changes waiting for the next ranking in now: after a bulk load, so that
@@ -423,6 +426,7 @@ class DuplicateRanker:
             self.weights, self._pending.keys(), self._batches, live, len(self._vocabulary),
             len(self._gram_vocabulary))
         self._batches = []
+        self._waiting = 0
         self._pending = {}
 
     def _current(self) -> _Snapshot:

@@ -19,8 +19,10 @@ currently bothering them, and a recent idea is the one still open for votes). It
 the similarities, so it only reorders near-ties; ``RankerWeights(recency=0)`` turns it off.
 
 Scoring runs on an in-memory inverted index kept in numpy arrays: one pass over the postings of
-the query's terms, no per-document Python loop. It is rebuilt lazily, in well under a second,
-after ideas are added or removed.
+the query's terms, no per-document Python loop. The arrays are the ranker's only copy of its
+ideas (about 40 MB at 100,000 ideas, in every worker): ideas added, changed or removed wait in
+small column batches and are merged into new arrays before the next ranking, in one pass over
+the old ones (0.2 s at 100,000 ideas).
 """
 
 from __future__ import annotations
@@ -122,7 +124,7 @@ class _Postings:
                        [np.concatenate([v[p] for p in parts]) for v in self.values], blocks)
                 which, blocks, size = [], [], 0
 
-    def merged(self, keep: np.ndarray | None, slots: np.ndarray, terms: np.ndarray,
+    def merged(self, keep: np.ndarray | None, slots: np.ndarray | None, terms: np.ndarray,
                docs: np.ndarray, values: list[np.ndarray], vocabulary_size: int) -> _Postings:
         """These postings without the documents ``keep`` leaves out (the others moved to
         ``slots``), plus the entries (``terms``, ``docs``, ``values``) of new documents whose

@@ -262,8 +262,11 @@ class _Snapshot:
         kept = self.size
         if changed and self.size:
             keep = ~np.isin(self.ids, np.fromiter(changed, np.int64, len(changed)))
-            slots = np.cumsum(keep) - 1
             kept = int(keep.sum())
+            if kept == self.size:
+                keep = None  # only new ideas (the usual change): every old entry stays put
+            else:
+                slots = np.cumsum(keep) - 1
         rows = np.concatenate(live)
         # Slot of each new row (only live rows' slots are used).
         new_slots = (kept + np.cumsum(rows) - 1).astype(np.int32)

@@ -119,3 +119,16 @@ def test_removal_before_any_merge_is_not_undone() -> None:
     ranker.remove([1])
     assert (len(ranker), 1 in ranker) == (1, False)
     assert [i for i, _ in ranker.rank("dark mode", limit=10)] == [2]
+
+
+def test_new_ideas_alone_rank_as_a_ranker_built_at_once() -> None:
+    rng = random.Random(3)
+    first = [random_doc(rng, i) for i in range(40)]
+    later = [random_doc(rng, i) for i in range(40, 55)]
+    ranker = DuplicateRanker()
+    ranker.upsert(first)
+    rankings(ranker)
+    ranker.upsert(later)
+    fresh = DuplicateRanker()
+    fresh.upsert(first + later)
+    assert_same(rankings(ranker), rankings(fresh))

@@ -100,29 +100,27 @@ class _Postings:
         return cls(np.zeros(0, np.int32), [np.zeros(0, np.uint8)] * kinds, np.zeros(0, np.int64))
 
     def gather(self, term_ids: np.ndarray
-               ) -> Iterator[tuple[list[int], np.ndarray, list[np.ndarray], list[slice]]]:
-        """The entries of ``term_ids``, a few terms at a time: which terms (positions in
-        ``term_ids``), their entries' documents and values, one term after the other, and
-        where each term's entries are in those.
+               ) -> Iterator[tuple[np.ndarray, np.ndarray, list[np.ndarray]]]:
+        """The entries of ``term_ids``, a few terms at a time: for each entry, its term (as a
+        position in ``term_ids``), its document and its values.
 
         ``term_ids`` must be known to these postings. A query's arrays so stay a few MB: an
         idea's whole text gathers over a million entries, and the heap a worker grew for
         them at once (30 MB) stayed with it.
         """
-        starts = self.start[term_ids].tolist()
-        ends = self.start[term_ids + 1].tolist()
-        which: list[int] = []
-        blocks: list[slice] = []
-        size = 0
-        for k, (begin, end) in enumerate(zip(starts, ends, strict=True)):
-            which.append(k)
-            blocks.append(slice(size, size + end - begin))
-            size += end - begin
-            if size >= _GATHERED or k == len(starts) - 1:
-                parts = [slice(starts[i], ends[i]) for i in which]
-                yield (which, np.concatenate([self.docs[p] for p in parts]),
-                       [np.concatenate([v[p] for p in parts]) for v in self.values], blocks)
-                which, blocks, size = [], [], 0
+        starts = self.start[term_ids]
+        sizes = self.start[term_ids + 1] - starts
+        ends = np.cumsum(sizes)
+        first = 0
+        while first < len(term_ids):
+            before = int(ends[first - 1]) if first else 0
+            last = max(first + 1, int(np.searchsorted(ends, before + _GATHERED, side="right")))
+            group = sizes[first:last]
+            owner = np.repeat(np.arange(first, last, dtype=np.int32), group)
+            where = np.repeat(starts[first:last] - np.cumsum(group) + group, group)
+            where += np.arange(len(where))
+            yield owner, self.docs[where], [v[where] for v in self.values]
+            first = last
 
     def merged(self, keep: np.ndarray | None, slots: np.ndarray | None, terms: np.ndarray,
                docs: np.ndarray, values: list[np.ndarray], vocabulary_size: int) -> _Postings:
@@ -527,9 +525,9 @@ class DuplicateRanker:
         known = term_ids < len(snap.terms.df)
         term_ids, query_weight = term_ids[known], query_weight[known]
         df = snap.terms.df[term_ids]
-        term_weight = (np.log1p((snap.size - df + 0.5) / (df + 0.5)) * query_weight).tolist()
+        term_weight = np.log1p((snap.size - df + 0.5) / (df + 0.5)) * query_weight
         scores = np.zeros(snap.size)
-        for which, docs, (tf_title, tf_body), blocks in snap.terms.gather(term_ids):
+        for owner, docs, (tf_title, tf_body) in snap.terms.gather(term_ids):
             # BM25F: field frequencies are length-normalised and weighted, then saturated
             # once. In place, to keep to one or two arrays the size of the entries.
             tf = tf_title * w.title_field
@@ -538,9 +536,8 @@ class DuplicateRanker:
             body /= snap.body_norm[docs]
             tf += body
             del body
-            contribution = np.empty_like(tf)
-            for k, block in zip(which, blocks, strict=True):
-                np.multiply(tf[block], term_weight[k], out=contribution[block])
+            contribution = term_weight[owner]
+            contribution *= tf
             contribution *= w.k1 + 1
             tf += w.k1
             contribution /= tf
@@ -562,12 +559,11 @@ class DuplicateRanker:
         if norm == 0:
             return np.zeros(snap.size)
         # Each title's norm divides its sum once rather than each of its entries.
-        query = ((weight / norm) * snap.gram_idf[gram_ids]).tolist()
+        query = (weight / norm) * snap.gram_idf[gram_ids]
         sums = np.zeros(snap.size)
-        for which, docs, (counts, ), blocks in snap.grams.gather(gram_ids):
+        for owner, docs, (counts, ) in snap.grams.gather(gram_ids):
             found = np.take(snap.gram_log_tf, counts)
-            for k, block in zip(which, blocks, strict=True):
-                found[block] *= query[k]
+            found *= query[owner]
             _accumulate(sums, docs, found)
         return sums / snap.gram_norm
 

@@ -132,3 +132,14 @@ def test_new_ideas_alone_rank_as_a_ranker_built_at_once() -> None:
     fresh = DuplicateRanker()
     fresh.upsert(first + later)
     assert_same(rankings(ranker), rankings(fresh))
+
+
+def test_gathering_a_few_entries_at_a_time_changes_no_score(monkeypatch) -> None:
+    rng = random.Random(5)
+    ranker = DuplicateRanker()
+    ranker.upsert(random_doc(rng, i) for i in range(80))
+    whole = rankings(ranker)
+    monkeypatch.setattr(duplicates, "_GATHERED", 3)
+    ranker.upsert([random_doc(rng, 200)])  # a new state: rankings are computed again
+    ranker.remove([200])
+    assert rankings(ranker) == whole

@@ -60,6 +60,7 @@ from forum.search.base import (
 )
 from forum.search.duplicates import DuplicateRanker, RankerWeights
 from forum.search.snippets import highlighted
+from forum.search.versions import Fingerprints
 
 CONFIGS = {"en": "english", "fr": "french", "it": "italian"}
 _MAX_QUERY_WORDS = 32
@@ -147,7 +148,7 @@ class PostgresBackend(SearchBackend):
         self._ranker = DuplicateRanker(weights)
         self._ranker_lock = threading.Lock()
         self._seen = -1                       # search_state.revision the ranker mirrors
-        self._versions: dict[int, str] = {}   # id -> fingerprint, as mirrored by the ranker
+        self._versions = Fingerprints()       # id -> fingerprint, as mirrored by the ranker
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -285,10 +286,9 @@ class PostgresBackend(SearchBackend):
             if removed > self._seen:
                 stored = {int(i) for (i,) in conn.execute(
                     text("SELECT idea_id FROM search_documents"))}
-                gone = [i for i in self._versions if i not in stored]
+                gone = [i for i in self._versions.ids().tolist() if i not in stored]
                 self._ranker.remove(gone)
-                for idea_id in gone:
-                    del self._versions[idea_id]
+                self._versions.discard(gone)
             rows = conn.execute(text(
                 "SELECT idea_id, fingerprint, title, body, board, created_at, merged, language "
                 "FROM search_documents WHERE revision > :seen"), {"seen": self._seen}).all()
@@ -298,6 +298,7 @@ class PostgresBackend(SearchBackend):
                 created_at=r.created_at.astimezone(UTC),
                 merged_into=-1 if r.merged else None, language=r.language) for r in changed)
             self._versions.update((int(r.idea_id), r.fingerprint) for r in changed)
+            self._ranker.compact()
             self._seen = revision
 
     def close(self) -> None:

@@ -75,15 +75,19 @@ class Connection(sqlite3.Connection):
             return
         if self._writers_fd is None:
             self._writers_fd = os.open(self._writers_path, os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(self._writers_fd, fcntl.LOCK_EX)
+        # Marked before locking and unmarked after unlocking: a KeyboardInterrupt (Ctrl+C, or
+        # SIGTERM in `flask forum deliver`) landing in between then leaves at worst a mark
+        # without the lock (unlocking again is harmless, and a marked thread falls back on
+        # SQLite's busy timeout), never the lock without the mark, which nothing would free.
         self._holding = True
         held.add(self._writers_path)
+        fcntl.flock(self._writers_fd, fcntl.LOCK_EX)
 
     def leave_queue(self) -> None:
         if self._holding:
-            self._holding = False
-            _held_here().discard(self._writers_path)
             fcntl.flock(self._writers_fd, fcntl.LOCK_UN)
+            _held_here().discard(self._writers_path)
+            self._holding = False
 
     def commit(self) -> None:
         try:

@@ -92,7 +92,14 @@ def _term(text: str, language: str) -> str | None:
     return _fold(_stemmer(language)(lowered))
 
 
-@lru_cache(maxsize=200_000)
+# Distinct words, not word occurrences: 11,862 real bug reports have 67,000 of them, and both
+# caches at 200,000 entries held 61 MB of them (a vocabulary of 100,000 real ideas would have
+# filled them, about 180 MB in every worker). At 32,768 entries they analysed those reports 5 %
+# slower and kept 25 MB less: the common words stay, the rare ones are analysed again.
+_WORDS_KEPT = 32_768
+
+
+@lru_cache(maxsize=_WORDS_KEPT)
 def part_terms(word: str, language: str) -> tuple[tuple[str, int, int], ...]:
     """Terms of the parts of one word (camelCase, snake_case, dotted, hyphenated), with offsets.
 
@@ -105,7 +112,7 @@ def part_terms(word: str, language: str) -> tuple[tuple[str, int, int], ...]:
     return tuple((term, begin, end) for term, begin, end in terms if term is not None)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=_WORDS_KEPT)
 def word_terms(word: str, language: str) -> tuple[tuple[str, int, int], ...]:
     """Index terms of one word: its parts, preceded by the whole word when it is a compound."""
     parts = part_terms(word, language)
@@ -228,3 +235,11 @@ def guess_language(text: str) -> str:
     counts = {lang: sum(w in sets[lang] for w in words) for lang in LANGUAGES}
     best = max(LANGUAGES, key=lambda lang: counts[lang])
     return best if counts[best] > counts[DEFAULT_LANGUAGE] else DEFAULT_LANGUAGE
+
+
+def forget_words() -> None:
+    """Empty the caches of analysed words. A duplicate ranker's first build fills them with
+    the rarest words of the whole index; everyday queries and new ideas fill them again with
+    what is in use."""
+    part_terms.cache_clear()
+    word_terms.cache_clear()

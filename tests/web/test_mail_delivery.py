@@ -427,7 +427,7 @@ def test_sigterm_stops_the_deliverer_and_gives_back_what_it_had_not_started(
     # The signal came once the server had the first message: it is sent, or (the signal
     # landed before the server's answer was recorded) it stays with the deliverer, to be held
     # as uncertain when its lease runs out, never sent twice. Nothing else stays claimed.
-    assert len(rows) == 6 and given_back and states[MailState.SENDING] <= 1, states
+    assert len(rows) == 6 and given_back and states[MailState.SENDING] <= 1, (states, output)
     assert states[MailState.SENT] + states[MailState.SENDING] + len(given_back) == 6, states
     assert all(r.phase == MailPhase.HANDED for r in rows if r.state == MailState.SENDING)
     assert all(r.attempts == 0 and r.lease_until is None for r in given_back)

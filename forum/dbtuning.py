@@ -74,7 +74,14 @@ class Connection(sqlite3.Connection):
             # busy timeout decides, as it did before the queue existed.
             return
         if self._writers_fd is None:
-            self._writers_fd = os.open(self._writers_path, os.O_RDWR | os.O_CREAT, 0o644)
+            # Read-only is enough for flock, so a lock file created by another user (a CLI
+            # run as root beside web workers run as www-data) still serves; a folder where it
+            # cannot be created leaves this connection to SQLite's busy timeout, as before.
+            try:
+                self._writers_fd = os.open(self._writers_path, os.O_RDONLY | os.O_CREAT, 0o644)
+            except OSError:
+                self._writers_path = None
+                return
         # Marked before locking and unmarked after unlocking: a KeyboardInterrupt (Ctrl+C, or
         # SIGTERM in `flask forum deliver`) landing in between then leaves at worst a mark
         # without the lock (unlocking again is harmless, and a marked thread falls back on

@@ -124,3 +124,20 @@ def test_a_second_write_connection_of_the_same_thread_does_not_wait_on_itself(ap
         finally:
             faulthandler.cancel_dump_traceback_later()
     db.session.rollback()
+
+
+@pytest.mark.sqlite_only("the writers' queue is SQLite's (PostgreSQL locks rows)")
+def test_writes_go_on_when_the_queue_file_cannot_be_opened(app, make_idea):
+    from pathlib import Path
+
+    from forum.ideas.models import Idea
+
+    db.session.remove()
+    db.engine.dispose()  # fresh connections, which open the queue's file when they first write
+    Path(_writers_lock_file(app)).unlink(missing_ok=True)
+    Path(_writers_lock_file(app)).mkdir()  # cannot be opened as a file: no queue, SQLite waits
+    idea = make_idea(title="Written without the queue")
+    idea.title = "Changed without the queue"
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Idea, idea.id).title == "Changed without the queue"

@@ -88,6 +88,12 @@ def group_ids(idea: Idea) -> list[int]:
     return [idea.id, *merged]
 
 
+def _group(target: Idea):
+    """What :func:`group_ids` lists, as a subquery: for a statement that needs the group once
+    (a vote's), without a query of its own first."""
+    return select(Idea.id).where((Idea.id == target.id) | (Idea.merged_into_id == target.id))
+
+
 def voted_idea_ids(viewer: User | None, ideas: Iterable[Idea]) -> set[int]:
     """Which of these canonical ideas the viewer counts in, in one query."""
     return voted_ids(viewer, [i.id for i in ideas])
@@ -264,11 +270,6 @@ def withdraw_vote(idea: Idea, voter: User) -> tuple[Idea, bool]:
                   trending_score=score)
     signals.vote_withdrawn.send(target, voter=voter)
     return target, True
-
-
-def _group(target: Idea):
-    """The ids of the canonical idea's group (itself and the ideas merged into it), as SQL."""
-    return select(Idea.id).where((Idea.id == target.id) | (Idea.merged_into_id == target.id))
 
 
 def _group_votes(target: Idea, voter: User, *columns):

@@ -153,10 +153,11 @@ class SearchBackend(ABC):
     def ready_ranker(self) -> None:
         """:meth:`_sync_ranker`, remembering that the ranker has been built once."""
         built = self._ranker_built()
-        if not built.is_set():
+        first = not built.is_set()
+        if first:
             _map_large_allocations()
         self._sync_ranker()
-        if not built.is_set():
+        if first:
             forget_words()
             _return_free_heap()
             built.set()
@@ -203,11 +204,9 @@ def _return_free_heap() -> None:
     than returning it, so every worker stayed that much larger for its whole life; a worker
     never allocates that much again. A no-op where there is no ``malloc_trim`` (not glibc).
     """
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return
-    trim(0)
+    trim = _glibc("malloc_trim")
+    if trim is not None:
+        trim(0)
 
 
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter (malloc.h)
@@ -225,8 +224,14 @@ def _map_large_allocations() -> None:
     the benchmark's pages, searches and similar-ideas requests at 231 MB; with the threshold
     fixed, at 197 MB. A no-op where there is no ``mallopt`` (not glibc).
     """
+    mallopt = _glibc("mallopt")
+    if mallopt is not None:
+        mallopt(_M_MMAP_THRESHOLD, _MAPPED_FROM)
+
+
+def _glibc(name: str) -> Callable[..., int] | None:
+    """A function of the C library this process runs on, or None where it has none such."""
     try:
-        mallopt = ctypes.CDLL(None).mallopt
+        return getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):
-        return
-    mallopt(_M_MMAP_THRESHOLD, _MAPPED_FROM)
+        return None

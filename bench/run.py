@@ -322,26 +322,17 @@ def worker_pids(master: subprocess.Popen) -> list[str]:
     return Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
 
 
-def worker_rss_mb(master: subprocess.Popen) -> list[float]:
-    sizes = []
-    for pid in worker_pids(master):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                sizes.append(round(int(line.split()[1]) / 1024, 1))
-    return sizes
-
-
-def worker_memory_parts(master: subprocess.Popen) -> list[dict[str, float]]:
-    """What each worker's resident memory is made of: its own (anonymous) pages, the file
-    pages it maps (code, the search index: shared with the other workers and the page cache),
-    and its proportional share of everything (PSS)."""
+def worker_memory(master: subprocess.Popen) -> list[dict[str, float]]:
+    """What each worker's resident memory (Rss, MB) is made of: its own (anonymous) pages, the
+    file pages it maps (code, the search index: shared with the other workers and the page
+    cache), and its proportional share of everything (PSS)."""
     parts = []
     for pid in worker_pids(master):
         fields = {}
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             key, _, value = line.partition(":")
-            if key in ("RssAnon", "RssFile"):
-                fields[key] = round(int(value.split()[0]) / 1024, 1)
+            if key in ("VmRSS", "RssAnon", "RssFile"):
+                fields[key.replace("VmRSS", "Rss")] = round(int(value.split()[0]) / 1024, 1)
         rollup = Path(f"/proc/{pid}/smaps_rollup")
         if rollup.exists():
             for line in rollup.read_text().splitlines():
@@ -536,8 +527,7 @@ def run() -> dict:
                             headers["Cookie"] = cookie
                         measure_pair(url, scenario, headers)
                     if key == "big":
-                        extra["worker_rss_mb_after_reads"] = worker_rss_mb(process)
-                        extra["worker_memory_after_reads"] = worker_memory_parts(process)
+                        extra["worker_memory_after_reads"] = worker_memory(process)
             if writes:
                 scratch = DATA / "scratch"
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -552,8 +542,7 @@ def run() -> dict:
                                    "Content-Type": "application/x-www-form-urlencoded"}
                         for scenario in writes:
                             measure_pair(url, scenario, headers)
-                        extra["worker_rss_mb_after_writes"] = worker_rss_mb(process)
-                        extra["worker_memory_after_writes"] = worker_memory_parts(process)
+                        extra["worker_memory_after_writes"] = worker_memory(process)
                     print("  flask forum check…", flush=True)
                     extra["check_after_votes"] = forum_check(scratch)
                 finally:
@@ -573,7 +562,8 @@ def run() -> dict:
         ))
     # Both servers' workers: the readers' served every page, search and similar ideas; the
     # writers' built their rankers and took the votes. The larger is held to the target.
-    rss = extra.get("worker_rss_mb_after_reads", []) + extra.get("worker_rss_mb_after_writes", [])
+    after_reads = [p["Rss"] for p in extra.get("worker_memory_after_reads", [])]
+    after_writes = [p["Rss"] for p in extra.get("worker_memory_after_writes", [])]
     summary = {kind: [o.baseline_requests_per_s for o in outcomes if o.baseline == kind]
                for kind in ("read", "write")}
     return {
@@ -590,9 +580,8 @@ def run() -> dict:
                              "min": min(values), "max": max(values)}
                       for kind, values in summary.items() if values},
         "scenarios": [asdict(o) for o in outcomes],
-        "memory": {"worker_rss_mb": rss,
-                   "after_reads": extra.get("worker_rss_mb_after_reads", []),
-                   "after_writes": extra.get("worker_rss_mb_after_writes", []),
+        "memory": {"worker_rss_mb": after_reads + after_writes,
+                   "after_reads": after_reads, "after_writes": after_writes,
                    "parts_after_reads": extra.get("worker_memory_after_reads", []),
                    "parts_after_writes": extra.get("worker_memory_after_writes", []),
                    "target": "< 200 MB per worker"},

@@ -1,22 +1,28 @@
-"""Work every app object of a test run would repeat: compiling the templates and the URL rules.
+"""Work every app object of a test run would repeat: compiling the templates, the URL rules
+and the SQL statements.
 
-Production builds one app per process, so compiling both on start-up costs nothing there. The
-suite builds one (or several) per test, and compiling some sixty templates and a hundred URL
-builders again each time was a large part of the run. Both caches below key the compiled code
-by everything it is compiled from, so a test sees exactly what a new app would build; a
-template edited during the run is compiled again (Jinja compares the source's checksum).
-This module is a plugin of tests/conftest.py: importing it installs both caches.
+Production builds one app per process, so compiling these on start-up or on first use costs
+nothing there. The suite builds one (or several) per test, and compiling some sixty templates,
+a hundred URL builders and every statement a test runs again each time was most of the run.
+The caches below key the compiled code by everything it is compiled from, so a test sees
+exactly what a new app would build; a template edited during the run is compiled again (Jinja
+compares the source's checksum). This module is a plugin of tests/conftest.py: importing it
+installs the caches.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from types import BuiltinFunctionType, FunctionType, ModuleType
 from typing import Any
 
 from flask import Flask
 from jinja2 import Environment
 from jinja2.bccache import Bucket, BytecodeCache
+from sqlalchemy import util
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.orm import Mapper
 from werkzeug.routing.rules import Rule
 
 
@@ -74,5 +80,67 @@ def _shared_builder(self: Rule, append_unknown: bool = True) -> Callable:
     return found
 
 
+def dialect_signature(dialect: Dialect) -> tuple:
+    """What a statement compiled for this dialect depends on, equal for two dialects that
+    compile alike: the class and the settings the dialect's first connection filled in (the
+    server's version, its features, the default schema…). Plain values count by value, modules
+    and functions (the DBAPI, a JSON serializer) by identity, helper objects the dialect builds
+    for itself (its identifier preparer, type compiler) by class."""
+    parts = []
+    for name, value in sorted(vars(dialect).items()):
+        if value is None or isinstance(value, (str, int, float, bool, tuple, frozenset)):
+            parts.append((name, value))
+        elif isinstance(value, (ModuleType, FunctionType, BuiltinFunctionType, type)):
+            parts.append((name, id(value)))
+        else:
+            parts.append((name, type(value)))
+    return type(dialect), tuple(parts)
+
+
+class SharedStatements:
+    """A compiled-statement cache for every engine of the run, in place of one per engine.
+
+    SQLAlchemy keys a compiled statement by the dialect object among other things, and each
+    app object has an engine with a dialect of its own: every test compiled every statement it
+    ran afresh (and the ORM's flushes, cached per mapper, too). Keyed here by the dialect's
+    signature instead, a statement is compiled once per run for each kind of database.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._compiled = util.LRUCache(size)
+
+    @staticmethod
+    def _key(key: tuple) -> tuple:
+        return (dialect_signature(key[0]), *key[1:])
+
+    def get(self, key: tuple, default: Any = None) -> Any:
+        return self._compiled.get(self._key(key), default)
+
+    def __getitem__(self, key: tuple) -> Any:
+        return self._compiled[self._key(key)]
+
+    def __setitem__(self, key: tuple, compiled: Any) -> None:
+        self._compiled[self._key(key)] = compiled
+
+    def __len__(self) -> int:
+        return len(self._compiled)
+
+
+_statements = SharedStatements(20_000)
+
+
+def _engine_statements(engine: Engine) -> SharedStatements | None:
+    return _statements if engine.__dict__.get("_caches_statements", True) else None
+
+
+def _engine_caches(engine: Engine, cache: Any) -> None:
+    """Engine.__init__ sets its own LRU cache here, or None for query_cache_size=0: only
+    whether it caches at all is kept."""
+    engine.__dict__["_caches_statements"] = cache is not None
+
+
 Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": SharedTemplateCache()}
 Rule._compile_builder = _shared_builder  # type: ignore[method-assign]
+Engine._compiled_cache = property(_engine_statements, _engine_caches)  # type: ignore[assignment]
+# The ORM caches its flush statements per mapper (a mapper outlives every app of the run).
+Mapper._compiled_cache = property(lambda mapper: _statements)  # type: ignore[assignment]

@@ -9,7 +9,9 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import json
+import os
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
@@ -209,6 +211,44 @@ def _return_free_heap() -> None:
         trim(0)
 
 
+class HeapTrimmer:
+    """Hands the heap freed by searches and rankings back to the operating system, a moment
+    after they ran, from a thread of its own.
+
+    A ranking or a search allocates several megabytes of arrays and rows for a moment. glibc
+    keeps what is freed for later allocations, and the free space of each thread's arena
+    stays resident for good: under gunicorn, the first related ideas each of a worker's four
+    threads served grew the worker by 15 MB. ``malloc_trim`` returns it (about 2 ms for a
+    100,000-idea worker), off the request's path and at most once per ``delay`` seconds of
+    activity; an idle process does nothing.
+    """
+
+    def __init__(self, trim: Callable[[int], object] | None, delay: float = 1.0):
+        self._trim = trim
+        self._delay = delay
+        self._pending = threading.Event()
+        self._lock = threading.Lock()
+        self._pid = 0  # the process whose thread runs: a forked worker starts its own
+
+    def soon(self) -> None:
+        """Trim within ``delay`` seconds (cheap: called after every search and ranking)."""
+        if self._trim is None:
+            return
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    threading.Thread(target=self._run, name="heap-trimmer", daemon=True).start()
+                    self._pid = os.getpid()
+        self._pending.set()
+
+    def _run(self) -> None:
+        while True:
+            self._pending.wait()
+            time.sleep(self._delay)  # the rest of a burst of requests, trimmed once
+            self._pending.clear()
+            self._trim(0)
+
+
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter (malloc.h)
 _MAPPED_FROM = 256 * 1024
 
@@ -235,3 +275,6 @@ def _glibc(name: str) -> Callable[..., int] | None:
         return getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):
         return None
+
+
+heap_trimmer = HeapTrimmer(_glibc("malloc_trim"))

@@ -26,7 +26,7 @@ from forum.extensions import db
 from forum.ideas import merging, workflow
 from forum.ideas import services as ideas
 from forum.ideas.models import Board, Idea
-from forum.search.base import SORTS, SearchBackend, SearchHit
+from forum.search.base import SORTS, SearchBackend, SearchHit, heap_trimmer
 from forum.search.postgres_backend import PostgresBackend
 from forum.search.whoosh_backend import WhooshBackend
 from forum.web import Page
@@ -116,6 +116,7 @@ def search_ideas(query: str, viewer: User | None, *, board: str | None = None,
     sort = sort if sort in SORTS else "relevance"
     if sort == "relevance" and not (query or "").strip():
         sort = "top"  # filters alone rank nothing; the most wanted ideas come first
+    heap_trimmer.soon()
     found = backend().search(query or "", boards=_restriction(slugs), status=status or None,
                              tag=tag or None, sort=sort, page=page, per_page=per_page,
                              top_order=most_voted_first)
@@ -167,6 +168,7 @@ def similar_ideas(title: str, body: str, viewer: User | None, limit: int = 5,
     if not title and not body:
         return []
     slugs = _visible_slugs(viewer)
+    heap_trimmer.soon()
     found = backend().similar(title, body, limit=limit + _SIMILAR_SLACK,
                               boards=_restriction(slugs), exclude_ids=set(exclude_ids),
                               created_before=created_before)

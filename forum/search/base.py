@@ -226,9 +226,14 @@ class HeapTrimmer:
     def __init__(self, trim: Callable[[int], object] | None, delay: float = 1.0):
         self._trim = trim
         self._delay = delay
+        self._also: list[Callable[[], object]] = []
         self._pending = threading.Event()
         self._lock = threading.Lock()
         self._pid = 0  # the process whose thread runs: a forked worker starts its own
+
+    def also(self, release: Callable[[], object]) -> None:
+        """Run ``release`` (another way of giving memory back) with every trim."""
+        self._also.append(release)
 
     def soon(self) -> None:
         """Trim within ``delay`` seconds (cheap: called after every search and ranking)."""
@@ -247,6 +252,8 @@ class HeapTrimmer:
             time.sleep(self._delay)  # the rest of a burst of requests, trimmed once
             self._pending.clear()
             self._trim(0)
+            for release in self._also:
+                release()
 
 
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter (malloc.h)

@@ -396,3 +396,18 @@ def test_whoosh_reads_a_mapped_segment_in_place_as_a_file_would() -> None:
         view, file = _View(buf), io.BytesIO(data)
         assert (view.read(3), view.seek(-2, 2), view.read()) == (
             file.read(3), file.seek(-2, 2), file.read())
+
+
+@pytest.mark.sqlite_only("Whoosh maps its segment files; PostgreSQL's backend has none")
+def test_pages_dropped_from_the_map_read_again_the_same(backend: SearchBackend) -> None:
+    """A worker drops the index pages its searches mapped (they stay in the page cache); the
+    next search maps them again and finds exactly what it found before."""
+    from forum.search import whoosh_backend
+
+    before = [(ids(backend.search(q)), backend.search(q).total)
+              for q in ("dashboard", "csv export", "")]
+    assert whoosh_backend._MAPS, "the searcher reads its segment through a map"
+    whoosh_backend._unmap_read_pages()
+    after = [(ids(backend.search(q)), backend.search(q).total)
+             for q in ("dashboard", "csv export", "")]
+    assert after == before and before[0][1] > 0

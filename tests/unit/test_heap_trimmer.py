@@ -37,6 +37,17 @@ def test_a_burst_is_trimmed_once_a_moment_later_and_an_idle_process_never():
     assert len(calls) == 2
 
 
+def test_other_releases_run_with_each_trim():
+    order: list[str] = []
+    trimmer = HeapTrimmer(lambda pad: order.append("trim"), delay=0.01)
+    trimmer.also(lambda: order.append("unmap"))
+    trimmer.soon()
+    deadline = time.monotonic() + 5
+    while len(order) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert order == ["trim", "unmap"]
+
+
 def test_without_malloc_trim_nothing_runs():
     before = {t.name for t in threading.enumerate()}
     HeapTrimmer(None).soon()

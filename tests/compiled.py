@@ -125,6 +125,9 @@ class SharedStatements:
     def __len__(self) -> int:
         return len(self._compiled)
 
+    def clear(self) -> None:  # Engine.clear_compiled_cache()
+        self._compiled.clear()
+
 
 _statements = SharedStatements(20_000)
 

@@ -206,9 +206,7 @@ def _return_free_heap() -> None:
     than returning it, so every worker stayed that much larger for its whole life; a worker
     never allocates that much again. A no-op where there is no ``malloc_trim`` (not glibc).
     """
-    trim = _glibc("malloc_trim")
-    if trim is not None:
-        trim(0)
+    heap_trimmer.release_now()
 
 
 class HeapTrimmer:
@@ -246,14 +244,20 @@ class HeapTrimmer:
                     self._pid = os.getpid()
         self._pending.set()
 
+    def release_now(self) -> None:
+        """Trim, and run the other releases, in the calling thread."""
+        if self._trim is None:
+            return
+        self._trim(0)
+        for release in self._also:
+            release()
+
     def _run(self) -> None:
         while True:
             self._pending.wait()
             time.sleep(self._delay)  # the rest of a burst of requests, trimmed once
             self._pending.clear()
-            self._trim(0)
-            for release in self._also:
-                release()
+            self.release_now()
 
 
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter (malloc.h)

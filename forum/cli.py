@@ -220,20 +220,37 @@ def deliver(once: bool, interval: float | None) -> None:
     if not once:
         click.echo(f"Delivering mail through {sender.description} and webhooks; "
                    "Ctrl+C to stop.")
-    # systemd and container runtimes stop a service with SIGTERM: stop as on Ctrl+C, so the
-    # deliverer gives back the messages it claimed and had not started.
+    # Ctrl+C, and SIGTERM (what systemd and container runtimes send), stop the deliverer once
+    # the message in hand is done; the rows it claimed and had not started go back at once.
+    # The signal only sets a flag: raised as an exception it could land in the middle of a
+    # database statement and leave the connection unusable for the give-back. A second signal
+    # stops at once (KeyboardInterrupt; the batch is still given back, on a new connection).
+    stop = delivery.Stop()
     main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if main_thread else None
+    # A SIGINT ignored from the start (a background job's, nohup's) stays ignored.
+    numbers = [number for number in (signal.SIGINT, signal.SIGTERM)
+               if main_thread and signal.getsignal(number) is not signal.SIG_IGN]
+
+    def stop_softly(signum, frame):
+        stop.set()
+        for number in numbers:
+            signal.signal(number, signal.default_int_handler)
+
+    previous = {number: signal.signal(number, stop_softly) for number in numbers}
     try:
         report = delivery.run(sender, once=once,
                               interval=interval or current_app.config["MAIL_DELIVER_INTERVAL"],
-                              echo=click.echo, others=[webhooks.deliver_due])
+                              echo=click.echo, others=[webhooks.deliver_due], stop=stop)
     except KeyboardInterrupt:
+        delivery.drop_interrupted_connection()
+        click.echo("Stopped.")
         return
     finally:
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
-    if once and not report.attempted and not report.others_attempted:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if stop.is_set():
+        click.echo("Stopped.")
+    elif once and not report.attempted and not report.others_attempted:
         click.echo("Nothing to deliver.")
     if once and (report.failed or report.uncertain):
         sys.exit(1)

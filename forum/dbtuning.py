@@ -83,7 +83,7 @@ class Connection(sqlite3.Connection):
                 self._writers_path = None
                 return
         # Marked before locking and unmarked after unlocking: a KeyboardInterrupt (Ctrl+C, or
-        # SIGTERM in `flask forum deliver`) landing in between then leaves at worst a mark
+        # a second SIGTERM in `flask forum deliver`) landing in between then leaves at worst a mark
         # without the lock (unlocking again is harmless, and a marked thread falls back on
         # SQLite's busy timeout), never the lock without the mark, which nothing would free.
         self._holding = True

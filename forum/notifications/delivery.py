@@ -13,7 +13,8 @@ exists if and only if the change was committed. Delivery then moves each row thr
    a lease (``MAIL_LEASE_SECONDS``); ``attempts`` counts it and, with the row's id, names it:
    every later write of the deliverer requires the count it claimed, so one whose lease ran
    out (a server slow enough) cannot hand over or mark a row released or claimed since.
-   Stopped by Ctrl+C or SIGTERM, a deliverer gives back the rows it had not started.
+   Stopped by Ctrl+C or SIGTERM, a deliverer finishes the message in hand and gives back the
+   rows it had not started (a second signal stops it at once, giving back the same way).
 2. **Handing over.** The SMTP sender opens the envelope (MAIL FROM, RCPT TO). Nothing can have
    been delivered yet. Just before the message data (DATA) the deliverer records
    ``phase = handed`` and commits.
@@ -65,6 +66,28 @@ from forum.notifications.senders import (
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+
+
+class Stop:
+    """The operator's request to stop, set from a signal handler. It holds no lock, unlike
+    ``threading.Event``: a handler runs in the main thread between two bytecodes, possibly
+    while that thread holds the very lock it would take."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def set(self) -> None:
+        self.requested = True
+
+    def is_set(self) -> bool:
+        return self.requested
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``, waking within a tenth of a second of a stop."""
+        deadline = time.monotonic() + seconds
+        while not self.requested and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, 0.1))
+        return self.requested
 
 
 @dataclass
@@ -166,20 +189,24 @@ def claim_batch(now: datetime, size: int = BATCH_SIZE) -> list[Claim]:
             return [Claim(id, claimed[id]) for id in candidates if id in claimed]
 
 
-def deliver_due(sender: Sender, *, clock: Clock = utcnow, limit: int | None = None) -> Report:
-    """Send every message due now, one connection for the batch."""
+def deliver_due(sender: Sender, *, clock: Clock = utcnow, limit: int | None = None,
+                stop: Stop | None = None) -> Report:
+    """Send every message due now, one connection for the batch; once ``stop`` is set, finish
+    the message in hand, give back the rest of the batch and return."""
     report = Report(recovered=recover_expired(clock()))
+    stop = stop or Stop()
     with sender:
-        while limit is None or report.attempted < limit:
+        while (limit is None or report.attempted < limit) and not stop.is_set():
             size = BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - report.attempted)
             claims = claim_batch(clock(), size)
             if not claims:
                 break
-            _deliver_batch(sender, claims, clock, report)
+            _deliver_batch(sender, claims, clock, report, stop)
     return report
 
 
-def _deliver_batch(sender: Sender, claims: list[Claim], clock: Clock, report: Report) -> None:
+def _deliver_batch(sender: Sender, claims: list[Claim], clock: Clock, report: Report,
+                   stop: Stop) -> None:
     # A batch ends after BATCH_SECONDS (or half the lease) even against a slow server: its
     # rows stay well inside their lease, and what it read stays at most that old.
     deadline = clock() + min(timedelta(seconds=BATCH_SECONDS), _lease() / 2)
@@ -196,16 +223,20 @@ def _deliver_batch(sender: Sender, claims: list[Claim], clock: Clock, report: Re
     try:
         with emails.batch():
             for done, claim in enumerate(claims):
+                if stop.is_set():  # stopped by the operator: the rest goes back at once
+                    release(claims[done:])
+                    break
                 if clock() > deadline:
                     release(claims[done:])  # claimed again, and read afresh, at once
                     break
                 if claim.id in messages:  # else deleted since (its person or idea, say)
                     _deliver_one(sender, claim, messages[claim.id], clock, report)
     except KeyboardInterrupt:
-        # Stopped by the operator: what we had not started on goes back at once rather than
-        # when the lease runs out. A row being handed over stays ours (uncertain, not resent).
+        # Stopped at once (a second Ctrl+C or SIGTERM): what we had not started on goes back
+        # now rather than when the lease runs out. A row being handed over stays ours
+        # (uncertain, not resent).
         try:
-            db.session.rollback()
+            drop_interrupted_connection()
             release(claims[done:])
         except Exception:  # the stop stays a clean stop; the lease returns them later
             log.exception("could not give back the rows of an interrupted batch")
@@ -213,6 +244,16 @@ def _deliver_batch(sender: Sender, claims: list[Claim], clock: Clock, report: Re
     finally:
         session.expire_on_commit = expiring
         session.expire_all()
+
+
+def drop_interrupted_connection() -> None:
+    """End the session's transaction after an interrupt, which may have landed in the middle
+    of a statement: psycopg then refuses every further command on that connection (even the
+    rollback), so it is discarded rather than handed back to the pool."""
+    try:
+        db.session.rollback()
+    except Exception:
+        db.session.invalidate()
 
 
 def release(claims: list[Claim]) -> None:
@@ -317,31 +358,36 @@ def due_count(now: datetime) -> int:
 
 
 class OtherOutbox(Protocol):
-    """Another outbox delivered in the same loop (webhooks): ``deliver_due(clock=…)``."""
+    """Another outbox delivered in the same loop (webhooks): ``deliver_due(clock=…, stop=…)``,
+    which returns once ``stop`` is set and the delivery in hand is done."""
 
-    def __call__(self, *, clock: Clock) -> Any: ...
+    def __call__(self, *, clock: Clock, stop: Stop) -> Any: ...
 
 
 def run(sender: Sender, *, once: bool, interval: float, clock: Clock = utcnow,
-        echo: Callable[[str], None] = print, others: Sequence[OtherOutbox] = ()) -> Report:
+        echo: Callable[[str], None] = print, others: Sequence[OtherOutbox] = (),
+        stop: Stop | None = None) -> Report:
     """The deliverer: digests when due, then the outbox, then the ``others`` (each returns a
     report with ``attempted``, ``failed``, ``errors`` and ``summary()``, counted into the
-    total's ``failed``); ``once`` drains and returns."""
+    total's ``failed``); ``once`` drains and returns, and so does a set ``stop``, once the
+    messages in hand are done."""
     from forum.notifications.services import queue_due_digests
 
     total = Report()
+    stop = stop or Stop()
     while True:
         try:
             digests = queue_due_digests(clock())
             db.session.commit()
-            report = deliver_due(sender, clock=clock)
-            other_reports = [deliver_other(clock=clock) for deliver_other in others]
+            report = deliver_due(sender, clock=clock, stop=stop)
+            other_reports = [deliver_other(clock=clock, stop=stop) for deliver_other in others]
         except Exception:
             db.session.rollback()
             if once:
                 raise
             log.exception("delivery round failed; trying again in %ss", interval)
-            time.sleep(interval)
+            if stop.wait(interval):
+                return total
             continue
         for attr in ("sent", "retrying", "failed", "uncertain", "recovered", "withheld"):
             setattr(total, attr, getattr(total, attr) + getattr(report, attr))
@@ -360,7 +406,7 @@ def run(sender: Sender, *, once: bool, interval: float, clock: Clock = utcnow,
                 echo(other.summary())
             for error in other.errors:
                 echo(f"  {error}")
-        if once:
+        if once or stop.is_set():
             return total
         db.session.remove()
-        time.sleep(interval)
+        stop.wait(interval)  # a stop wakes it at once

@@ -53,11 +53,21 @@ class Sender:
     def close(self) -> None:
         """Release any connection; the next ``send`` opens a new one."""
 
+    def abort(self) -> None:
+        """Drop any connection without a word to the server (it may be in the middle of an
+        exchange we gave up on)."""
+        self.close()
+
     def __enter__(self) -> Sender:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        # Left by an exception (an operator's stop-at-once among them), a send may be half
+        # done: a polite QUIT would wait for the server to finish answering it.
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
 
 
 class SMTPSender(Sender):
@@ -159,6 +169,9 @@ class SMTPSender(Sender):
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 self._smtp.quit()
             self._drop()
+
+    def abort(self) -> None:
+        self._drop()
 
 
 def _failure(code: int, reply: bytes | str, step: str) -> Exception:

@@ -40,6 +40,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import or_, select, update
@@ -48,6 +49,9 @@ from forum.db import utcnow
 from forum.extensions import db
 from forum.webhooks import events, signing
 from forum.webhooks.models import DeliveryState, WebhookDelivery, WebhookEndpoint
+
+if TYPE_CHECKING:
+    from forum.notifications.delivery import Stop
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -167,12 +171,13 @@ def claim_next(now: datetime) -> Claim | None:
             return Claim(candidate, *row)
 
 
-def deliver_due(*, clock: Clock = utcnow, limit: int | None = None) -> Report:
-    """Post every delivery due now, one after the other."""
+def deliver_due(*, clock: Clock = utcnow, limit: int | None = None,
+                stop: Stop | None = None) -> Report:
+    """Post every delivery due now, one after the other, until ``stop`` is set."""
     released = release_expired(clock())
     db.session.commit()
     report = Report(recovered=released)
-    while limit is None or report.attempted < limit:
+    while (limit is None or report.attempted < limit) and not (stop and stop.is_set()):
         claim = claim_next(clock())
         if claim is None:
             break

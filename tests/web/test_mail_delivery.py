@@ -234,9 +234,9 @@ def _one_message(personas, make_idea):
     return db.session.scalar(db.select(OutboxMessage))
 
 
-def _sender(cls, server):
+def _sender(cls, server, **kwargs):
     return cls("127.0.0.1", server.port, implicit_tls=False, starttls=False, username=None,
-               password=None, timeout=5)
+               password=None, timeout=5, **kwargs)
 
 
 def test_a_crash_after_the_server_accepted_does_not_send_twice(app, personas, make_idea,
@@ -366,18 +366,41 @@ def test_a_deliverer_that_lost_its_lease_does_not_send_the_row_it_lost(
 
 
 class StoppedOnSecond(senders.SMTPSender):
-    """The operator presses Ctrl+C while the deliverer starts on the second message."""
+    """The operator stops the deliverer while it sends the second message: softly (Ctrl+C or
+    SIGTERM once, the ``stop`` flag) or at once (a second signal, KeyboardInterrupt)."""
 
-    started = 0
+    def __init__(self, *args, stop=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stop, self.started = stop, 0
 
     def send(self, message, handing_over):
         self.started += 1
         if self.started == 2:
-            raise KeyboardInterrupt
+            if self.stop is None:
+                raise KeyboardInterrupt
+            self.stop.set()
         super().send(message, handing_over)
 
 
-def test_stopping_the_deliverer_gives_back_at_once_what_it_had_not_sent(
+def test_stopping_the_deliverer_finishes_the_message_in_hand_and_gives_back_the_rest(
+        app, personas, make_user, make_idea, smtp_server):
+    idea = make_idea(author=personas["bob"])
+    for n in range(3):
+        services.cast_vote(idea, make_user(f"Voter {n}"))
+    db.session.commit()
+    ship(idea, personas["pam"])
+    stop = delivery.Stop()
+    report = delivery.deliver_due(_sender(StoppedOnSecond, smtp_server, stop=stop), stop=stop)
+    assert report.sent == 2 and len(smtp_server.messages) == 2
+    rows = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [r.state for r in rows] == [MailState.SENT] * 2 + [MailState.PENDING] * 2
+    # Given back as never tried: no lease to wait for, no attempt counted, no back-off.
+    assert all(r.attempts == 0 and r.lease_until is None and r.phase is None for r in rows[2:])
+    assert deliver(app).sent == 2
+    assert sorted(m["To"] for m in smtp_server.messages) == sorted(r.to_address for r in rows)
+
+
+def test_stopping_the_deliverer_at_once_gives_back_what_it_had_not_sent(
         app, personas, make_user, make_idea, smtp_server):
     idea = make_idea(author=personas["bob"])
     for n in range(3):
@@ -389,47 +412,72 @@ def test_stopping_the_deliverer_gives_back_at_once_what_it_had_not_sent(
     db.session.rollback()
     rows = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [r.state for r in rows] == [MailState.SENT] + [MailState.PENDING] * 3
-    # Given back as never tried: no lease to wait for, no attempt counted, no back-off.
     assert all(r.attempts == 0 and r.lease_until is None and r.phase is None for r in rows[1:])
     assert deliver(app).sent == 3
     assert sorted(m["To"] for m in smtp_server.messages) == sorted(r.to_address for r in rows)
 
 
+def _start_deliverer(app_config, tmp_path):
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "forum", "deliver"],
+        cwd=Path(__file__).resolve().parents[2], env=forum_environment(app_config, tmp_path),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _stop(deliverer, signals: int) -> str:
+    for _ in range(signals):
+        deliverer.send_signal(signal.SIGTERM)  # as systemd stops it
+        time.sleep(0.1)
+    try:
+        output = deliverer.communicate(timeout=30)[0]
+    except subprocess.TimeoutExpired:
+        deliverer.kill()
+        output = deliverer.communicate()[0]
+        raise AssertionError(f"the deliverer did not stop: {output}") from None
+    assert deliverer.returncode == 0 and "Stopped." in output, output
+    return output
+
+
+@pytest.mark.parametrize("signals", [1, 2], ids=["softly", "at-once"])
 def test_sigterm_stops_the_deliverer_and_gives_back_what_it_had_not_started(
-        app, tmp_path, app_config, personas, make_user, make_idea, smtp_server):
+        app, tmp_path, app_config, personas, make_user, make_idea, smtp_server, signals):
     idea = make_idea(author=personas["bob"])
     for n in range(5):
         services.cast_vote(idea, make_user(f"Voter {n}"))
     db.session.commit()
     ship(idea, personas["pam"])
     original = smtp_server.handle_DATA
+    pause = 0.3 if signals == 1 else 2.0
+    begun = []
 
-    async def slow(server, session, envelope):  # time for the signal to land mid-batch
-        await asyncio.sleep(0.3)
+    async def slow(server, session, envelope):  # time for the signals to land mid-message
+        begun.append(envelope)
+        await asyncio.sleep(pause)
         return await original(server, session, envelope)
 
     smtp_server.handle_DATA = slow
-    deliverer = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "forum", "deliver"],
-        cwd=Path(__file__).resolve().parents[2], env=forum_environment(app_config, tmp_path),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deliverer = _start_deliverer(app_config, tmp_path)
     deadline = time.monotonic() + 60
-    while not smtp_server.messages and deliverer.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    deliverer.send_signal(signal.SIGTERM)  # as systemd stops it
-    output = deliverer.communicate(timeout=30)[0]
-    assert deliverer.returncode == 0, output
-    time.sleep(0.5)  # a message in flight when it stopped arrives now, if it does
+    while len(begun) < 2 and deliverer.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    # The deliverer is handing the second message over and waits for the server's answer.
+    stopped_at = time.monotonic()
+    output = _stop(deliverer, signals)
+    if signals == 2:  # at once: it did not wait for the server to take the message in hand
+        assert time.monotonic() - stopped_at < pause, output
+    time.sleep(pause + 0.2)  # a message in flight when it stopped arrives now, if it does
     db.session.expire_all()
     rows = db.session.scalars(db.select(OutboxMessage)).all()
     states = Counter(r.state for r in rows)
     given_back = [r for r in rows if r.state == MailState.PENDING]
-    # The signal came once the server had the first message: it is sent, or (the signal
-    # landed before the server's answer was recorded) it stays with the deliverer, to be held
-    # as uncertain when its lease runs out, never sent twice. Nothing else stays claimed.
-    assert len(rows) == 6 and given_back and states[MailState.SENDING] <= 1, (states, output)
+    assert len(rows) == 6 and given_back, (states, output)
     assert states[MailState.SENT] + states[MailState.SENDING] + len(given_back) == 6, states
-    assert all(r.phase == MailPhase.HANDED for r in rows if r.state == MailState.SENDING)
+    if signals == 1:  # softly: the message in hand was finished and recorded
+        assert (states[MailState.SENT], states[MailState.SENDING]) == (2, 0), (states, output)
+    else:  # at once: a message being handed over stays with the deliverer, to be held as
+        # uncertain when its lease runs out, never sent twice. Nothing else stays claimed.
+        assert states[MailState.SENDING] <= 1, (states, output)
+        assert all(r.phase == MailPhase.HANDED for r in rows if r.state == MailState.SENDING)
     assert all(r.attempts == 0 and r.lease_until is None for r in given_back)
     # The rest goes out now, and nobody receives anything twice.
     smtp_server.handle_DATA = original

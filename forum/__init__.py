@@ -73,13 +73,13 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from forum.accounts.models import User
+        from forum.accounts.services import signed_in_person
         from forum.api import auth
 
         if auth.ignores_session():
             # An API call with an Authorization header is whoever the token names.
             return auth.load_user_from_request(None)
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return signed_in_person(int(user_id)) if user_id.isdigit() else None
 
 
 def register_database(app: Flask) -> None:

@@ -45,6 +45,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.pool import Pool
 
 from forum.extensions import db
@@ -61,12 +62,14 @@ _ACCOUNT = b"\x00account\x00"
 _VOTE_MARK = re.compile(rb"\x00v(\d+)\x01([^\x00\x01]*)\x01([^\x00\x01]*)\x00")
 _VOTE_ID = re.compile(rb"\x00v(\d+)\x01")
 _MAX_ACCOUNTS = 1024
+_MAX_REMEMBERED = 4096
 # Off in tests that compare a stored member's page with one rendered afresh.
 MEMBERS = True
 
 _lock = threading.Lock()
 _pages: OrderedDict[tuple, tuple[float, bytes, str]] = OrderedDict()
 _accounts: OrderedDict[tuple, tuple[float, bytes]] = OrderedDict()
+_remembered: OrderedDict[tuple, tuple[tuple, Any]] = OrderedDict()
 _commits = 0  # commits seen in this process
 _watchers: dict[str, tuple[sqlite3.Connection, int]] = {}
 _watchers_opened = 0
@@ -105,6 +108,17 @@ def _forget_writes(conn: Connection) -> None:
     conn.info.pop("forum_wrote", None)
 
 
+def _session_reads(session: OrmSession, _transaction: Any, _connection: Any) -> None:
+    # The session's transaction has a connection: what it reads from now on is its snapshot,
+    # which may be older than the database's state read later (see until_changed).
+    session.info["forum_reading"] = True
+
+
+def _session_ends(session: OrmSession, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop("forum_reading", None)
+
+
 def install() -> None:
     # Once per process, whatever the number of apps (tests build many).
     if not event.contains(Engine, "commit", _count_commit):
@@ -113,6 +127,8 @@ def install() -> None:
         event.listen(Engine, "rollback", _forget_writes)
         event.listen(Engine, "begin", _on_begin)
         event.listen(Pool, "checkin", _on_checkin)
+        event.listen(OrmSession, "after_begin", _session_reads)
+        event.listen(OrmSession, "after_transaction_end", _session_ends)
 
 
 def _database_version() -> tuple[int, int] | None:
@@ -138,6 +154,36 @@ def _database_version() -> tuple[int, int] | None:
         return number, watcher.execute("PRAGMA data_version").fetchone()[0]
 
 
+def until_changed(kind: str, key: tuple, compute: Callable[[], Any]) -> Any:
+    """``compute()``, remembered in this process until the database changes: on SQLite, whose
+    change counter makes that exact; on other databases computed every time. For small values
+    read on most requests of a member (the person, their votes on a stored page); the value
+    must be immutable, as every request gets the same one.
+
+    A value is kept only when it is computed in a transaction that begins after the state is
+    read: one begun earlier reads a snapshot that may predate it, and a value older than its
+    state would be served until the next commit."""
+    version = _database_version()
+    if version is None:
+        return compute()
+    state = (version, _commits)
+    full_key = (kind, id(current_app), str(db.engine.url), key)
+    with _lock:
+        found = _remembered.get(full_key)
+    if found is not None and found[0] == state:
+        return found[1]
+    reading = db.session.info.get("forum_reading")
+    value = compute()
+    if reading:
+        return value
+    with _lock:
+        _remembered[full_key] = (state, value)
+        _remembered.move_to_end(full_key)
+        while len(_remembered) > _MAX_REMEMBERED:
+            _remembered.popitem(last=False)
+    return value
+
+
 def incomplete() -> None:
     """This request's page lacks something that will be there soon (related ideas while a
     fresh process builds its ranker), or depends on more than the database (the search index,
@@ -151,6 +197,7 @@ def clear() -> None:
     with _lock:
         _pages.clear()
         _accounts.clear()
+        _remembered.clear()
 
 
 def marking() -> bool:
@@ -205,8 +252,11 @@ def _personal(body: bytes, version: tuple[int, int] | None, commits: int, now: f
     """A stored member's page made this member's: their votes, their header."""
     from forum.ideas.services import voted_ids
 
-    ids = {int(found) for found in _VOTE_ID.findall(body)}
-    voted = voted_ids(current_user, ids)
+    ids = frozenset(int(found) for found in _VOTE_ID.findall(body))
+    # The same member reloading a board, or paging back, while nothing changed: the votes
+    # are the ones read last time.
+    user = current_user._get_current_object()
+    voted = until_changed("votes", (user.id, ids), lambda: frozenset(voted_ids(user, ids)))
     body = _VOTE_MARK.sub(lambda m: m[2] if int(m[1]) in voted else m[3], body)
     if _ACCOUNT in body:
         body = body.replace(_ACCOUNT, _account(current_user, version, commits, now))

@@ -9,6 +9,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from werkzeug.security import generate_password_hash
 
 from forum import signals, tokens
@@ -44,6 +47,37 @@ def account_key(email: str) -> str:
         return normalise_email(email)
     except ValidationError:
         return email.strip().lower()
+
+
+def signed_in_person(user_id: int) -> User | None:
+    """The person a session names, in the request's session. Most of a member's requests
+    would read their row (0.4 ms of the 2.2 ms of CPU of a stored board page): on SQLite the
+    row's values are remembered until the database changes (pagecache.until_changed), and the
+    person is put together from them without a query, as if just loaded."""
+    from forum import pagecache
+
+    key = identity_key(User, user_id)
+    columns = pagecache.until_changed("person", (user_id,), lambda: _columns_of(user_id))
+    if columns is None:
+        return None
+    found = db.session.identity_map.get(key)
+    if found is not None:  # read just now (by _columns_of), or earlier in this request
+        return found
+    person = User.__mapper__.class_manager.new_instance()
+    for name, value in columns:
+        set_committed_value(person, name, value)
+    make_transient_to_detached(person)
+    db.session.add(person)  # persistent, unchanged: no statement until it is changed
+    return person
+
+
+def _columns_of(user_id: int) -> tuple[tuple[str, object], ...] | None:
+    # Every column's value is immutable (text, numbers, enums, datetimes): the tuple is
+    # shared by the requests that reuse it.
+    person = db.session.get(User, user_id)
+    if person is None:
+        return None
+    return tuple((attr.key, getattr(person, attr.key)) for attr in User.__mapper__.column_attrs)
 
 
 def find_by_email(email: str) -> User | None:

@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 
 from forum import pagecache
+from forum.accounts.models import User
 from forum.extensions import db
 from forum.ideas import services
 from tests.conftest import PASSWORD
@@ -224,3 +225,62 @@ def test_a_commit_landing_as_a_member_page_is_rendered_is_not_hidden_from_the_ne
     for member in (bob, anna):
         page = member.get("/").text
         assert "Night theme" in page and "Dark mode" not in page
+
+
+def _other_worker(statement: str, *params) -> None:
+    """A commit through a connection of another worker (outside this process's sessions)."""
+    db.session.rollback()  # the test's own transaction would hold the write lock
+    other = sqlite3.connect(db.engine.url.database)
+    other.execute(statement, params)
+    other.commit()
+    other.close()
+
+
+@pytest.mark.sqlite_only("remembered by SQLite's data_version; on PostgreSQL read each time")
+def test_a_member_and_their_votes_are_read_once_while_nothing_changes(app, make_idea,
+                                                                      personas):
+    ideas = [make_idea(f"Idea {n}", author=personas["bob"]) for n in range(3)]
+    services.cast_vote(ideas[0], personas["anna"])
+    db.session.commit()
+    anna = _member(app, "anna@example.com")
+    # Her first page keeps who she is; the next one, read in a transaction of its own, her votes.
+    anna.get("/")
+    anna.get("/")
+    # Nothing changed: neither is read again.
+    count, page = _queries(anna, "/")
+    assert count == 0 and page.count('aria-pressed="true"') == 1
+    # Another worker records her vote and her new name: both show on her next page.
+    _other_worker("INSERT INTO votes (idea_id, user_id, source, created_at) "
+                  "SELECT ?, id, 'web', CURRENT_TIMESTAMP FROM users WHERE email = ?",
+                  ideas[1].id, "anna@example.com")
+    _other_worker("UPDATE users SET name = 'Anna Karenina' WHERE email = ?", "anna@example.com")
+    count, page = _queries(anna, "/")
+    assert count > 0 and "Anna Karenina" in page and page.count('aria-pressed="true"') == 2
+    # Banned by another worker: her next request is no longer served as hers.
+    _other_worker("UPDATE users SET is_banned = 1 WHERE email = ?", "anna@example.com")
+    page = anna.get("/").text
+    assert "Anna Karenina" not in page
+
+
+@pytest.mark.sqlite_only("remembered by SQLite's data_version; on PostgreSQL read each time")
+def test_a_value_read_in_a_transaction_older_than_the_state_is_not_kept(app, personas):
+    anna_id = personas["anna"].id
+    db.session.rollback()
+    pagecache.clear()
+
+    def name() -> str:
+        return db.session.scalar(db.select(User.name).where(User.id == anna_id))
+
+    with app.test_request_context("/"):
+        db.session.execute(db.select(User.id).limit(1)).all()  # the snapshot begins here
+        other = sqlite3.connect(db.engine.url.database)
+        other.execute("UPDATE users SET name = 'Anna K.' WHERE id = ?", (anna_id,))
+        other.commit()
+        other.close()
+        # The database's state is read after the rename, the name in the older snapshot.
+        assert pagecache.until_changed("name", (anna_id,), name) == "Anna"
+        db.session.rollback()
+        assert pagecache.until_changed("name", (anna_id,), name) == "Anna K."
+        db.session.rollback()
+        assert pagecache.until_changed("name", (anna_id,), lambda: "never computed") == \
+            "Anna K."

@@ -301,7 +301,7 @@ def serve(app: str, env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen
         while True:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    if len(worker_pids(process)) >= WORKERS:
+                    if listening_workers(process, port) >= WORKERS:
                         break
             except OSError:
                 pass
@@ -316,6 +316,27 @@ def serve(app: str, env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen
         except subprocess.TimeoutExpired:
             process.kill()
         shutil.rmtree(home, ignore_errors=True)
+
+
+def listening_workers(master: subprocess.Popen, port: int) -> int:
+    """How many workers hold a listening socket on ``port``: with ``reuse_port`` each worker
+    binds its own after it is forked, and kept-alive connections opened before the last one
+    listens would all stay with the others."""
+    listening = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # LISTEN
+                listening.add(f"socket:[{fields[9]}]")
+    count = 0
+    for pid in worker_pids(master):
+        try:
+            fds = Path(f"/proc/{pid}/fd")
+            if any(os.readlink(fd) in listening for fd in fds.iterdir()):
+                count += 1
+        except OSError:  # gone, or its descriptors changing as we read them
+            continue
+    return count
 
 
 def worker_pids(master: subprocess.Popen) -> list[str]:

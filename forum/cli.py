@@ -231,10 +231,16 @@ def deliver(once: bool, interval: float | None) -> None:
     numbers = [number for number in (signal.SIGINT, signal.SIGTERM)
                if main_thread and signal.getsignal(number) is not signal.SIG_IGN]
 
+    def stop_now(signum, frame):
+        # Once: further signals must not interrupt the give-back this one starts.
+        for number in numbers:
+            signal.signal(number, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
     def stop_softly(signum, frame):
         stop.set()
         for number in numbers:
-            signal.signal(number, signal.default_int_handler)
+            signal.signal(number, stop_now)
 
     previous = {number: signal.signal(number, stop_softly) for number in numbers}
     try:

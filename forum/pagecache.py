@@ -170,6 +170,8 @@ def until_changed(kind: str, key: tuple, compute: Callable[[], Any]) -> Any:
     full_key = (kind, id(current_app), str(db.engine.url), key)
     with _lock:
         found = _remembered.get(full_key)
+        if found is not None:
+            _remembered.move_to_end(full_key)
     if found is not None and found[0] == state:
         return found[1]
     reading = db.session.info.get("forum_reading")

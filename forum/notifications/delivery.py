@@ -210,9 +210,6 @@ def _deliver_batch(sender: Sender, claims: list[Claim], clock: Clock, report: Re
     # A batch ends after BATCH_SECONDS (or half the lease) even against a slow server: its
     # rows stay well inside their lease, and what it read stays at most that old.
     deadline = clock() + min(timedelta(seconds=BATCH_SECONDS), _lease() / 2)
-    messages = {m.id: m for m in db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.id.in_([c.id for c in claims]))
-        .options(joinedload(OutboxMessage.user)))}
     session = db.session()
     # The rows the messages are about (the idea, its change, the recipients) are read once per
     # batch: our commits of each row's progress must not expire them. A batch lasts a quarter
@@ -221,6 +218,9 @@ def _deliver_batch(sender: Sender, claims: list[Claim], clock: Clock, report: Re
     expiring, session.expire_on_commit = session.expire_on_commit, False
     done = 0
     try:
+        messages = {m.id: m for m in db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_([c.id for c in claims]))
+            .options(joinedload(OutboxMessage.user)))}
         with emails.batch():
             for done, claim in enumerate(claims):
                 if stop.is_set():  # stopped by the operator: the rest goes back at once
@@ -409,4 +409,5 @@ def run(sender: Sender, *, once: bool, interval: float, clock: Clock = utcnow,
         if once or stop.is_set():
             return total
         db.session.remove()
-        stop.wait(interval)  # a stop wakes it at once
+        if stop.wait(interval):  # a stop wakes it at once
+            return total

@@ -417,6 +417,29 @@ def test_stopping_the_deliverer_at_once_gives_back_what_it_had_not_sent(
     assert sorted(m["To"] for m in smtp_server.messages) == sorted(r.to_address for r in rows)
 
 
+class StopInThePause(delivery.Stop):
+    """The operator stops the deliverer while it waits for the next poll."""
+
+    def wait(self, seconds):
+        self.set()
+        return True
+
+
+def test_a_stop_in_the_pause_between_polls_ends_the_deliverer_without_another_round(app):
+    from forum.webhooks import delivery as webhooks
+
+    rounds = []
+
+    def webhook_round(*, clock, stop):
+        rounds.append(clock())
+        return webhooks.deliver_due(clock=clock, stop=stop)
+
+    report = delivery.run(senders.MemorySender("pause"), once=False, interval=5,
+                          echo=lambda line: None, others=[webhook_round],
+                          stop=StopInThePause())
+    assert len(rounds) == 1 and report.attempted == 0
+
+
 def _start_deliverer(app_config, tmp_path):
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "forum", "deliver"],

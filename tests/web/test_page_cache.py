@@ -284,3 +284,52 @@ def test_a_value_read_in_a_transaction_older_than_the_state_is_not_kept(app, per
         db.session.rollback()
         assert pagecache.until_changed("name", (anna_id,), lambda: "never computed") == \
             "Anna K."
+
+
+@pytest.mark.sqlite_only("remembered by SQLite's data_version; on PostgreSQL read each time")
+def test_what_is_kept_of_a_member_is_read_from_the_database_not_from_the_session(
+        app, personas):
+    from forum.accounts.services import _columns_of, signed_in_person
+
+    anna_id = personas["anna"].id
+    db.session.rollback()
+    db.session.expunge_all()
+    pagecache.clear()
+    with app.test_request_context("/"):
+        signed_in_person(anna_id)  # read and kept for this state
+    db.session.rollback()
+    db.session.expunge_all()
+    with app.test_request_context("/"):
+        person = signed_in_person(anna_id)  # put together from what was kept: no statement
+        other = sqlite3.connect(db.engine.url.database)
+        other.execute("UPDATE users SET is_banned = 1, name = 'Anna K.' WHERE id = ?",
+                      (anna_id,))
+        other.commit()
+        other.close()
+        # This request's session holds her as she was; what is kept for the new state comes
+        # from the database, and it is what the next request gets.
+        assert person.name == "Anna"
+        kept = dict(pagecache.until_changed("person", (anna_id,), lambda: _columns_of(anna_id)))
+        assert (kept["name"], kept["is_banned"]) == ("Anna K.", True)
+    db.session.rollback()
+    db.session.expunge_all()
+    with app.test_request_context("/"):
+        person = signed_in_person(anna_id)
+        assert (person.name, person.is_banned) == ("Anna K.", True)
+
+
+@pytest.mark.sqlite_only("the write lock is taken by BEGIN IMMEDIATE on SQLite")
+def test_a_request_that_writes_reads_the_member_inside_its_write_transaction(
+        app, make_idea, personas):
+    idea = make_idea("Dark mode", author=personas["bob"])
+    anna = _member(app, "anna@example.com")
+    anna.get("/")
+    anna.get("/")
+    db.session.rollback()
+    with statements() as seen:
+        assert anna.post(f"/ideas/{idea.id}/vote").status_code == 302
+    # Read after BEGIN IMMEDIATE, in turn with the other writers: a ban committed while the
+    # request waited for the lock stops it.
+    statements_run = [s.strip().upper() for s, _ in seen]
+    assert statements_run[0].startswith("BEGIN IMMEDIATE")
+    assert any("FROM USERS" in s for s in statements_run[1:]), statements_run

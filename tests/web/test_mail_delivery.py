@@ -382,13 +382,18 @@ class StoppedOnSecond(senders.SMTPSender):
         super().send(message, handing_over)
 
 
-def test_stopping_the_deliverer_finishes_the_message_in_hand_and_gives_back_the_rest(
-        app, personas, make_user, make_idea, smtp_server):
+def _shipped_to_three_voters(personas, make_user, make_idea) -> None:
+    """Four messages in the outbox: the author's and three voters' news of "shipped"."""
     idea = make_idea(author=personas["bob"])
     for n in range(3):
         services.cast_vote(idea, make_user(f"Voter {n}"))
     db.session.commit()
     ship(idea, personas["pam"])
+
+
+def test_stopping_the_deliverer_finishes_the_message_in_hand_and_gives_back_the_rest(
+        app, personas, make_user, make_idea, smtp_server):
+    _shipped_to_three_voters(personas, make_user, make_idea)
     stop = delivery.Stop()
     report = delivery.deliver_due(_sender(StoppedOnSecond, smtp_server, stop=stop), stop=stop)
     assert report.sent == 2 and len(smtp_server.messages) == 2
@@ -402,11 +407,7 @@ def test_stopping_the_deliverer_finishes_the_message_in_hand_and_gives_back_the_
 
 def test_stopping_the_deliverer_at_once_gives_back_what_it_had_not_sent(
         app, personas, make_user, make_idea, smtp_server):
-    idea = make_idea(author=personas["bob"])
-    for n in range(3):
-        services.cast_vote(idea, make_user(f"Voter {n}"))
-    db.session.commit()
-    ship(idea, personas["pam"])
+    _shipped_to_three_voters(personas, make_user, make_idea)
     with pytest.raises(KeyboardInterrupt):
         deliver(app, sender=_sender(StoppedOnSecond, smtp_server))
     db.session.rollback()

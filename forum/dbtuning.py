@@ -36,6 +36,13 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 READ_ONLY_OPTION = "forum_read_only"
 
 
+def may_write() -> bool:
+    """Whether the work in hand may write: anything outside a request (commands, workers) and
+    requests other than GET, HEAD and OPTIONS. Their transactions begin by queueing for the
+    write lock (``BEGIN IMMEDIATE``)."""
+    return not has_request_context() or request.method not in READ_METHODS
+
+
 def read_only_engine(engine: Engine) -> Engine:
     """The same engine, for sessions that never write."""
     return engine.execution_options(**{READ_ONLY_OPTION: True})
@@ -156,11 +163,7 @@ def _on_begin(connection) -> None:
         return
     # Sessions that only read (``read_only_engine``) never queue behind a writer: in WAL mode
     # they see the last commit even while another connection holds the write lock.
-    if connection.get_execution_options().get(READ_ONLY_OPTION):
-        write = False
-    else:
-        write = not has_request_context() or request.method not in READ_METHODS
-    if not write:
+    if connection.get_execution_options().get(READ_ONLY_OPTION) or not may_write():
         connection.exec_driver_sql("BEGIN")
         return
     dbapi_connection = connection.connection.dbapi_connection

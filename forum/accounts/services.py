@@ -56,15 +56,13 @@ def signed_in_person(user_id: int) -> User | None:
     person is put together from them without a query, as if just loaded. A request that
     writes reads them afresh: its transaction begins by queueing for the write lock, and a ban
     or a change of role committed while it waited must stop it."""
-    from flask import has_request_context, request
-
     from forum import pagecache
-    from forum.dbtuning import READ_METHODS
+    from forum.dbtuning import may_write
 
     found = db.session.identity_map.get(identity_key(User, user_id))
     if found is not None:  # loaded earlier in this request
         return found
-    if not has_request_context() or request.method not in READ_METHODS:
+    if may_write():
         return db.session.get(User, user_id)
     columns = pagecache.until_changed("person", (user_id,), lambda: _columns_of(user_id))
     if columns is None:

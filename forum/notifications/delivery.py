@@ -223,11 +223,10 @@ def _deliver_batch(sender: Sender, claims: list[Claim], clock: Clock, report: Re
             .options(joinedload(OutboxMessage.user)))}
         with emails.batch():
             for done, claim in enumerate(claims):
-                if stop.is_set():  # stopped by the operator: the rest goes back at once
+                # Stopped by the operator, or the batch's time is up: the rest goes back at
+                # once (after a timeout it is claimed again, and read afresh).
+                if stop.is_set() or clock() > deadline:
                     release(claims[done:])
-                    break
-                if clock() > deadline:
-                    release(claims[done:])  # claimed again, and read afresh, at once
                     break
                 if claim.id in messages:  # else deleted since (its person or idea, say)
                     _deliver_one(sender, claim, messages[claim.id], clock, report)

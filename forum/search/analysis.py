@@ -123,6 +123,16 @@ def word_terms(word: str, language: str) -> tuple[tuple[str, int, int], ...]:
     return parts
 
 
+def term_spans(text: str, language: str) -> Iterator[tuple[str, int, int]]:
+    """Each index term of ``text`` with the characters it came from, as the tokenizer makes
+    them (a compound word gives its whole and its parts, which overlap)."""
+    language = normalize_language(language)
+    for match in _WORD.finditer(text):
+        base = match.start()
+        for term, begin, end in word_terms(match.group(), language):
+            yield term, base + begin, base + end
+
+
 def query_words(text: str) -> list[str]:
     """The words of ``text`` as the tokenizer sees them (identifiers kept together)."""
     return _WORD.findall(text)

@@ -108,9 +108,11 @@ class ResultPage(Page):
 
 def search_ideas(query: str, viewer: User | None, *, board: str | None = None,
                  status: str | None = None, tag: str | None = None, sort: str = "relevance",
-                 page: int = 1, per_page: int = 20) -> ResultPage:
-    """Canonical ideas matching ``query`` on the boards this viewer may see."""
-    slugs = _visible_slugs(viewer)
+                 page: int = 1, per_page: int = 20,
+                 visible: list[Board] | None = None) -> ResultPage:
+    """Canonical ideas matching ``query`` on the boards this viewer may see (``visible``,
+    :func:`forum.ideas.services.visible_boards`, when the caller has them already)."""
+    slugs = [b.slug for b in (ideas.visible_boards(viewer) if visible is None else visible)]
     if board:
         slugs = [s for s in slugs if s == board]
     sort = sort if sort in SORTS else "relevance"

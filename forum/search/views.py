@@ -35,13 +35,14 @@ def search():
     if sort not in SORTS:
         sort = "relevance"
     asked = bool(query or board or status or tag)
+    boards = ideas.visible_boards(viewer)
     results = service.search_ideas(
         query, viewer, board=board or None, status=status or None, tag=tag or None, sort=sort,
-        page=page_number(), per_page=current_app.config["IDEAS_PER_PAGE"],
+        page=page_number(), per_page=current_app.config["IDEAS_PER_PAGE"], visible=boards,
     ) if asked else None
     return render_template(
         "search/results.html", query=query, board=board, status=status, tag=tag, sort=sort,
-        results=results, boards=ideas.visible_boards(viewer),
+        results=results, boards=boards,
         statuses=db.session.scalars(select(Status).where(Status.retired.is_(False))
                                     .order_by(Status.position)).all(),
         tags=db.session.scalars(select(Tag).order_by(Tag.name)).all(),

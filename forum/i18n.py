@@ -4,7 +4,7 @@ then FORUM_DEFAULT_LOCALE."""
 from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, g, has_request_context, redirect, request, url_for
-from flask_babel import get_locale, get_translations
+from flask_babel import get_locale, get_timezone, get_translations
 from flask_login import current_user
 
 from forum.config import LOCALES
@@ -56,16 +56,44 @@ def choose_language():
 
 def _translations():
     """The catalogue of the current locale, looked up once per request. Flask-Babel resolves
-    the context, locale and domain again on every call, and a list page translates more than a
-    hundred strings. Keyed by the locale object, so ``force_locale`` (emails in each
+    the context, locale and domain again on every call (3.4 µs, and a list page translates a
+    hundred and fifty strings), so this reads its context's locale directly and keeps the
+    catalogue beside it. Keyed by the locale object, so ``force_locale`` (emails in each
     recipient's language) is obeyed."""
-    store = request if has_request_context() else g
-    locale = get_locale()
-    cached = getattr(store, "_forum_translations", None)
+    context = getattr(g, "_flask_babel", None)
+    locale = getattr(context, "babel_locale", None)
+    if locale is None:  # not chosen yet in this context: Flask-Babel chooses it
+        locale = get_locale()
+        context = getattr(g, "_flask_babel", None)
+    cached = getattr(context, "forum_translations", None)
     if cached is None or cached[0] is not locale:
         cached = (locale, get_translations())
-        store._forum_translations = cached
+        if context is not None:
+            context.forum_translations = cached
     return cached[1]
+
+
+def reader_keys() -> tuple[str, str]:
+    """The reader's locale and time zone as strings, for caches of formatted dates: resolved
+    once per request (Flask-Babel resolves both and ``str(locale)`` rebuilds the identifier on
+    every call, 5 µs for each date of a list). Keyed by the objects, as ``_translations``."""
+    context = getattr(g, "_flask_babel", None)
+    locale = getattr(context, "babel_locale", None)
+    zone = getattr(context, "babel_tzinfo", None)
+    if locale is None or zone is None:
+        locale, zone = get_locale(), get_timezone()
+        context = getattr(g, "_flask_babel", None)
+    cached = getattr(context, "forum_reader", None)
+    if cached is None or cached[0] is not locale or cached[1] is not zone:
+        cached = (locale, zone, str(locale), str(zone))
+        if context is not None:
+            context.forum_reader = cached
+    return cached[2], cached[3]
+
+
+def translated(message: str) -> str:
+    """``gettext`` over the request's cached catalogue, for Python code that renders HTML."""
+    return _translations().ugettext(message)
 
 
 def init_app(app: Flask) -> None:

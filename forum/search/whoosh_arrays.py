@@ -97,7 +97,8 @@ class ArraySearch:
             if kind is q.Or and (query.minmatch or query.scale):
                 raise Unsupported("Or with minmatch or scale")
             parts = [self._eval(sub) for sub in query.subqueries]
-            return _union(parts) if kind is q.Or else _intersection(parts)
+            combine = _union if kind is q.Or else _intersection
+            return combine(parts, self._doc_count)
         raise Unsupported(kind.__name__)
 
     def _term(self, query: q.Term) -> Matches:
@@ -236,7 +237,13 @@ def _blocks(matcher: W3LeafMatcher) -> Iterator[tuple[int, tuple[Any, ...]]]:
         position += _INT_SIZE + length
 
 
-def _union(parts: list[Matches]) -> Matches:
+# Above this many postings per document of the index, unions and intersections go through
+# arrays as long as the index (a scatter and a gather) rather than sorting: a common word's
+# three fields (42,000 postings at 100,000 ideas) took 2 ms to sort for each search.
+_DENSE_SHARE = 1 / 32
+
+
+def _union(parts: list[Matches], size: int) -> Matches:
     parts = [p for p in parts if len(p[0])]
     if not parts:
         return _EMPTY_IDS, _EMPTY_SCORES
@@ -244,18 +251,33 @@ def _union(parts: list[Matches]) -> Matches:
         return parts[0]
     ids = np.concatenate([p[0] for p in parts])
     scores = np.concatenate([p[1] for p in parts])
+    # Either way each document's scores are added in the order of ``parts``, as Whoosh adds
+    # them, so the sums are the same to the last bit.
+    if len(ids) > size * _DENSE_SHARE:
+        present = np.zeros(size, dtype=bool)
+        present[ids] = True
+        distinct = np.flatnonzero(present)
+        return distinct, np.bincount(ids, weights=scores, minlength=size)[distinct]
     distinct, where = np.unique(ids, return_inverse=True)
     return distinct, np.bincount(where, weights=scores, minlength=len(distinct))
 
 
-def _intersection(parts: list[Matches]) -> Matches:
+def _intersection(parts: list[Matches], size: int) -> Matches:
     if not parts:
         return _EMPTY_IDS, _EMPTY_SCORES
     ids, scores = parts[0]
     for other_ids, other_scores in parts[1:]:
         if not len(ids):
             break
-        ids, mine, theirs = np.intersect1d(ids, other_ids, assume_unique=True,
-                                           return_indices=True)
+        if len(ids) + len(other_ids) > size * _DENSE_SHARE:
+            # Where each of the other part's documents sits in it, -1 for those it lacks.
+            where = np.full(size, -1, dtype=np.int64)
+            where[other_ids] = np.arange(len(other_ids))
+            theirs = where[ids]
+            mine = np.flatnonzero(theirs >= 0)
+            ids, theirs = ids[mine], theirs[mine]
+        else:
+            ids, mine, theirs = np.intersect1d(ids, other_ids, assume_unique=True,
+                                               return_indices=True)
         scores = scores[mine] + other_scores[theirs]
     return ids, scores

@@ -11,6 +11,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from whoosh import query as q
 from whoosh import writing
@@ -169,3 +170,22 @@ def test_length_columns_read_whole_match_whoosh(backend: WhooshBackend) -> None:
                 for docnum in range(reader.doc_count_all()):
                     expected = reader.doc_field_length(docnum, field, 0) or 0
                     assert whoosh_arrays._LENGTHS[raw[docnum]] == expected
+
+
+@pytest.mark.parametrize("combine", [whoosh_arrays._union, whoosh_arrays._intersection])
+def test_dense_and_sorted_combinations_agree_to_the_bit(combine, monkeypatch) -> None:
+    # Small parts are sorted, large ones scattered into index-long arrays: the same documents
+    # and the same float sums either way, or rankings would depend on the size of the site.
+    rng = np.random.default_rng(7)
+    size = 5_000
+    parts = []
+    for count in (4_000, 2_500, 300):
+        ids = np.sort(rng.choice(size, count, replace=False)).astype(np.int64)
+        parts.append((ids, rng.random(count) * 3))
+    monkeypatch.setattr(whoosh_arrays, "_DENSE_SHARE", 10.0)  # never dense
+    sorted_ids, sorted_scores = combine(parts, size)
+    monkeypatch.setattr(whoosh_arrays, "_DENSE_SHARE", 0.0)  # always dense
+    dense_ids, dense_scores = combine(parts, size)
+    assert len(sorted_ids) > 0
+    assert np.array_equal(sorted_ids, dense_ids)
+    assert sorted_scores.tobytes() == dense_scores.tobytes()

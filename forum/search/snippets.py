@@ -72,26 +72,33 @@ def _matches(text: str, wanted: set[str], language: str) -> list[tuple[int, int]
 def _window(text: str, spans: list[tuple[int, int]]) -> tuple[int, int]:
     """Where to cut a snippet from a text longer than ``SNIPPET_CHARS``: the window holding
     the most matched spans (the earliest among equals), starting a little before its first."""
-    best_count, best_begin = 0, 0
-    # Both ends only move forward (a window starts at most SNIPPET_CHARS before the text's
-    # end), so one pass counts every window: a long text full of matches stays linear.
-    last = 0
-    for first, (anchor, _end) in enumerate(spans):
+    best_count, best_begin, first_start, last_stop = 0, 0, 0, 0
+    # Windows start at each span in turn, less the lead (or early enough to end with the
+    # text): both the first and the last span inside only move forward, so one pass counts
+    # every window and a long text full of matches stays linear.
+    low = high = 0
+    for anchor, _stop in spans:
         begin = max(0, min(anchor - _LEAD_CHARS, len(text) - SNIPPET_CHARS))
-        last = max(last, first)
-        while last < len(spans) and spans[last][1] <= begin + SNIPPET_CHARS:
-            last += 1
-        if last - first > best_count:
-            best_count, best_begin = last - first, begin
+        while spans[low][0] < begin:
+            low += 1
+        high = max(high, low)
+        while high < len(spans) and spans[high][1] <= begin + SNIPPET_CHARS:
+            high += 1
+        if high - low > best_count:
+            best_count, best_begin = high - low, begin
+            first_start, last_stop = spans[low][0], spans[high - 1][1]
     begin, end = best_begin, best_begin + SNIPPET_CHARS
-    # Cut at spaces, never inside a word (a word longer than the whole window is cut).
+    if not best_count:  # one match longer than a whole snippet: cut through it
+        return begin, end
+    # Cut at spaces, never inside a word, and never past a match of the window: in a URL or
+    # a long identifier with no space before or after the match, the cut stays in the word.
     if begin > 0 and not text[begin - 1].isspace():
-        space = text.find(" ", begin, end)
+        space = text.find(" ", begin, first_start)
         if space != -1:
             begin = space + 1
     if end < len(text) and not text[end].isspace():
-        space = text.rfind(" ", begin, end)
-        if space > begin:
+        space = text.rfind(" ", last_stop, end)
+        if space != -1:
             end = space
     return begin, end
 

@@ -68,3 +68,33 @@ def test_a_text_full_of_matches_still_makes_one_short_snippet() -> None:
     _title, snippet = highlighted("t", body, _terms("sync"), "en")
     assert snippet.startswith("<mark>sync</mark>")
     assert len(_text(snippet)) <= SNIPPET_CHARS + 1
+
+
+def test_a_match_right_after_a_long_url_keeps_its_mark() -> None:
+    # No space in the sixty characters before the match: the cut stays inside the URL rather
+    # than jumping to the next space, past the match.
+    body = ("lorem ipsum " * 30 + "see https://support.example.com/hc/en-us/articles/"
+            "360012345678-Export-your-calendar is broken and nobody answers. " + "more text " * 30)
+    _title, snippet = highlighted("t", body, _terms("calendar"), "en")
+    assert "<mark>calendar</mark>" in snippet
+    assert len(_text(snippet).strip("…")) <= SNIPPET_CHARS
+
+
+def test_a_match_in_a_word_running_past_the_window_keeps_its_mark() -> None:
+    # The match starts a word that runs on past the window's end: the cut stays in that word
+    # rather than going back to the space before it, which would lose the match.
+    body = "q " * 200 + "calendar_" + "x" * 400 + " tail"
+    _title, snippet = highlighted("t", body, _terms("calendar"), "en")
+    assert "<mark>calendar</mark>_x" in snippet
+    assert snippet.endswith("x…")
+    assert len(_text(snippet).strip("…")) <= SNIPPET_CHARS
+
+
+def test_matches_in_the_lead_before_a_window_count_for_it() -> None:
+    # Matches at 100, 140 and 300: the window placed for the one at 140 starts at 80 and holds
+    # all three, the one placed for 100 only two.
+    body = ("aaaa " * 20 + "sync " + "aaaa " * 7 + "sync " + "aaaa " * 31 + "sync "
+            + "aaaa " * 60)
+    assert [body.find("sync", n) for n in (0, 101, 141)] == [100, 140, 300]
+    _title, snippet = highlighted("t", body, _terms("sync"), "en")
+    assert snippet.count("<mark>sync</mark>") == 3

@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from email import message_from_bytes
+from email import message_from_bytes, quoprimime
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime, formataddr, parseaddr
@@ -273,6 +273,7 @@ class Outgoing:
 # An encoded word holds at most 36 bytes of UTF-8 (48 characters of base64, 60 with its
 # markers), so that even "Subject: " and the first word stay within RFC 2047's 76 characters.
 _WORD_BYTES = 36
+_QP_LINE = 76
 
 
 def _header(value: str) -> str:
@@ -296,8 +297,14 @@ def _header(value: str) -> str:
 
 def _quoted_printable(text: str) -> bytes:
     """``text`` in UTF-8 as quoted-printable: 7-bit lines of at most 76 characters, CRLF."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n")
-    return binascii.b2a_qp(lines.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+    data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
+    encoded = binascii.b2a_qp(data, istext=True)
+    if any(len(line) > _QP_LINE for line in encoded.split(b"\n")):
+        # binascii wraps at 76 and then writes a space or tab before a line end as "=20",
+        # one or two characters past it (a Markdown hard break at the end of a long line of
+        # a staff note): the email package's slower encoder, which wraps after encoding.
+        encoded = quoprimime.body_encode(data.decode("latin-1"), _QP_LINE, "\n").encode("ascii")
+    return encoded.replace(b"\n", b"\r\n")
 
 
 def _mime(headers: list[tuple[str, str]], text: str, html: str) -> bytes:
@@ -313,8 +320,15 @@ def _mime(headers: list[tuple[str, str]], text: str, html: str) -> bytes:
     digits or a line end), so no part can contain it.
     """
     boundary = f"=_forum_{secrets.token_hex(12)}"
-    head = [f"Content-Type: multipart/alternative; boundary=\"{boundary}\"", "MIME-Version: 1.0",
-            *(f"{name}: {value}" for name, value in headers)]
+    head = [f"Content-Type: multipart/alternative; boundary=\"{boundary}\"", "MIME-Version: 1.0"]
+    for name, value in headers:
+        if "\r" in value.replace("\r\n ", "") or "\n" in value.replace("\r\n ", ""):
+            # Nothing the forum writes can hold a line break (titles and names are cleaned,
+            # subjects joined on spaces), but a header must never be able to start another.
+            raise ValueError(f"a line break in the {name} header")
+        # ASCII as it is; a setting outside ASCII (a site address on a Unicode domain, say)
+        # as encoded words, as the email package wrote it, rather than no message at all.
+        head.append(f"{name}: {value if value.isascii() else _header(value)}")
     parts = [("\r\n".join(head) + "\r\n\r\n").encode("ascii")]
     for subtype, body in (("plain", text), ("html", html)):
         parts.append((f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"

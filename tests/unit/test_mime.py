@@ -8,9 +8,12 @@ from email.policy import default
 
 import pytest
 
-from forum.notifications.emails import _header, _mime
+from forum.notifications.emails import _from_header, _header, _mime
 
 TRICKY_TEXT = ("Bonjour Élodie,\n\nLine with trailing spaces   \n.\n=3D is not an escape\n"
+               # Long lines ending in blanks (a Markdown hard break in a staff note): binascii
+               # alone wrote them one or two characters past 76.
+               + "a" * 75 + " \n" + "b" * 74 + "\t\n" + "c" * 73 + "  \n" + "é" * 40 + " \n"
                "tab\there and a very long line " + "word " * 40 + "\n--\nnot a boundary\n"
                "emoji 🚀 and “quotes”, naïve café\r\nwindows line end\rold mac\n")
 TRICKY_HTML = "<p>" + "é<b>x</b> " * 60 + "</p>\n<p>=_forum_ inside the text</p>"
@@ -54,3 +57,23 @@ def test_the_wire_format_is_seven_bit_short_lines_with_crlf() -> None:
 def test_each_message_has_its_own_boundary() -> None:
     first, second = (_mime([], "a", "b") for _ in range(2))
     assert first.split(b"\r\n", 1)[0] != second.split(b"\r\n", 1)[0]
+
+
+def test_a_site_name_outside_ascii_reads_back() -> None:
+    name = "Retours et idées"
+    data = _mime([("From", _from_header(name, "feedback@example.com"))], "a", "b")
+    mail = message_from_bytes(data, policy=default)
+    assert mail["From"].addresses[0].display_name == name
+    assert mail["From"].addresses[0].addr_spec == "feedback@example.com"
+
+
+def test_a_header_setting_outside_ascii_still_makes_a_message() -> None:
+    # A site address on a Unicode domain ends up in the Message-ID: encoded, not a crash.
+    data = _mime([("Message-ID", "<forum-1-abc@exemple-société.fr>")], "a", "b")
+    assert data.isascii()
+
+
+@pytest.mark.parametrize("value", ["Hello\r\nBcc: someone@example.com", "a\nb", "a\rb"])
+def test_a_header_can_never_start_another(value: str) -> None:
+    with pytest.raises(ValueError):
+        _mime([("Subject", value)], "a", "b")

@@ -309,7 +309,8 @@ def _quoted_printable(text: str) -> bytes:
 
 def _mime(headers: list[tuple[str, str]], text: str, html: str) -> bytes:
     """A multipart/alternative message of a text and an HTML part, both quoted-printable,
-    lines ending in CRLF as SMTP sends them. ASCII headers are not folded: they may run to
+    lines ending in CRLF as SMTP sends them; ``headers`` are (name, value as the reader sees
+    it). ASCII headers are not folded: they may run to
     998 characters (RFC 5322), and a long List-Unsubscribe URL must stay one token, or mail
     clients cannot use it.
 
@@ -322,13 +323,13 @@ def _mime(headers: list[tuple[str, str]], text: str, html: str) -> bytes:
     boundary = f"=_forum_{secrets.token_hex(12)}"
     head = [f"Content-Type: multipart/alternative; boundary=\"{boundary}\"", "MIME-Version: 1.0"]
     for name, value in headers:
-        if "\r" in value.replace("\r\n ", "") or "\n" in value.replace("\r\n ", ""):
+        if "\r" in value or "\n" in value:
             # Nothing the forum writes can hold a line break (titles and names are cleaned,
             # subjects joined on spaces), but a header must never be able to start another.
             raise ValueError(f"a line break in the {name} header")
-        # ASCII as it is; a setting outside ASCII (a site address on a Unicode domain, say)
-        # as encoded words, as the email package wrote it, rather than no message at all.
-        head.append(f"{name}: {value if value.isascii() else _header(value)}")
+        # ASCII as it is; anything else (a subject, or a setting such as a site address on a
+        # Unicode domain) as encoded words, folded here.
+        head.append(f"{name}: {_header(value)}")
     parts = [("\r\n".join(head) + "\r\n\r\n").encode("ascii")]
     for subtype, body in (("plain", text), ("html", html)):
         parts.append((f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
@@ -361,9 +362,9 @@ def render(message: OutboxMessage) -> Outgoing:
         text = render_template(f"{folder}/body.txt", **context)
         html = render_template(f"{folder}/body.html", **context)
     sender = parseaddr(config["MAIL_FROM"])[1]
-    headers = [("Subject", _header(subject)),
+    headers = [("Subject", subject),
                ("From", _from_header(config["SITE_NAME"], sender)),
-               ("To", _header(message.to_address)),
+               ("To", message.to_address),
                ("Date", format_datetime(utcnow())),
                ("Message-ID", (ident := message_id(message))),
                ("Auto-Submitted", "auto-generated")]

@@ -112,7 +112,7 @@ def search_ideas(query: str, viewer: User | None, *, board: str | None = None,
                  visible: list[Board] | None = None) -> ResultPage:
     """Canonical ideas matching ``query`` on the boards this viewer may see (``visible``,
     :func:`forum.ideas.services.visible_boards`, when the caller has them already)."""
-    slugs = [b.slug for b in (ideas.visible_boards(viewer) if visible is None else visible)]
+    slugs = _visible_slugs(viewer) if visible is None else [b.slug for b in visible]
     if board:
         slugs = [s for s in slugs if s == board]
     sort = sort if sort in SORTS else "relevance"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -80,12 +81,20 @@ def _columns_of(user_id: int) -> tuple[tuple[str, object], ...] | None:
     # hold an instance older than the state the value is kept for, or one changed and not
     # flushed. Every column's value is immutable (text, numbers, enums, datetimes): the tuple
     # is shared by the requests that reuse it.
-    attrs = User.__mapper__.column_attrs
+    keys, statement = _person_columns()
     with db.session.no_autoflush:
-        row = db.session.execute(
-            select(*(attr.columns[0] for attr in attrs)).where(User.id == user_id)).first()
-    return None if row is None else tuple(
-        (attr.key, value) for attr, value in zip(attrs, row, strict=True))
+        row = db.session.execute(statement, {"user_id": user_id}).first()
+    return None if row is None else tuple(zip(keys, row, strict=True))
+
+
+@functools.cache
+def _person_columns() -> tuple[tuple[str, ...], Select]:
+    """The names of a person's attributes and the statement that reads them, built once (a
+    statement built anew and its cache key cost about 0.15 ms: a signed-in page view reads
+    the person whenever the database has changed)."""
+    attrs = User.__mapper__.column_attrs
+    return tuple(attr.key for attr in attrs), select(*(attr.columns[0] for attr in attrs)).where(
+        User.id == bindparam("user_id", type_=User.__table__.c.id.type))
 
 
 def find_by_email(email: str) -> User | None:

@@ -7,6 +7,11 @@
   writes later cannot wait for the lock in WAL mode (its snapshot is stale) and fails at once
   with "database is locked"; taking the write lock up front makes it wait its turn instead.
   Reads (GET) stay deferred so they never queue behind writers.
+- A write view marked ``reads_first`` (a vote) does its reads (the person, the idea and
+  whether they may see it) in a deferred transaction and calls ``begin_writing`` before its
+  first write: only its writes hold the lock, and under a burst of votes each vote kept the
+  lock for its reads too, while every other voter waited. What it read before the lock may be
+  a moment old; what the writes depend on is read again under the lock (ideas.services._lock).
 - Writers queue on a file lock beside the database (``forum.db-writers``) before they ask SQLite
   for its write lock. SQLite's busy handler polls: a writer that finds the lock taken sleeps
   1, 2, 5, 10 … up to 100 ms and tries again, so under a burst of votes the lock sat free while
@@ -21,8 +26,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -34,13 +40,53 @@ except ImportError:  # not on Windows: writers then wait on SQLite's busy timeou
 _installed = False
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 READ_ONLY_OPTION = "forum_read_only"
+READS_FIRST = "forum_reads_first"
+# session.info key: objects of this session were read before its write transaction began.
+READ_BEFORE_WRITING = "forum_read_before_writing"
+_WRITING = "forum.writing"  # in the request's environ: begin_writing was called
 
 
 def may_write() -> bool:
     """Whether the work in hand may write: anything outside a request (commands, workers) and
-    requests other than GET, HEAD and OPTIONS. Their transactions begin by queueing for the
-    write lock (``BEGIN IMMEDIATE``)."""
-    return not has_request_context() or request.method not in READ_METHODS
+    requests other than GET, HEAD and OPTIONS, except a ``reads_first`` view until it calls
+    ``begin_writing``. Their transactions begin by queueing for the write lock (``BEGIN
+    IMMEDIATE``)."""
+    if not has_request_context():
+        return True
+    if request.method in READ_METHODS:
+        return False
+    if not getattr(current_app.view_functions.get(request.endpoint), READS_FIRST, False):
+        return True
+    return request.environ.get(_WRITING, False)
+
+
+def reads_first(view: Callable) -> Callable:
+    """Mark a write view (the function registered for the route) whose transaction starts
+    deferred: it must call ``begin_writing`` before it writes."""
+    setattr(view, READS_FIRST, True)
+    return view
+
+
+def begin_writing() -> None:
+    """End the reads of a ``reads_first`` view: its next statement begins a write transaction
+    (on SQLite, by queueing for the write lock). What it loaded stays loaded, unexpired, and
+    ``session.info[READ_BEFORE_WRITING]`` tells code that relies on reading under the lock
+    (``ideas.services._lock``) to read again."""
+    from forum.extensions import db
+
+    request.environ[_WRITING] = True
+    session = db.session()
+    if session.in_transaction():
+        session.info[READ_BEFORE_WRITING] = True
+        if session.get_bind().dialect.name == "sqlite":
+            # A deferred SQLite transaction that has read cannot take the write lock once
+            # another writer has committed: end it. Nothing was written, so this only lets go
+            # of the snapshot; keeping the objects loaded spares reading them again.
+            expire, session.expire_on_commit = session.expire_on_commit, False
+            try:
+                session.commit()
+            finally:
+                session.expire_on_commit = expire
 
 
 def read_only_engine(engine: Engine) -> Engine:

@@ -18,7 +18,7 @@ from flask_login import current_user
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticError
 
-from forum import pagecache
+from forum import dbtuning, pagecache
 from forum.errors import DomainError, NotAllowed, ValidationError
 
 
@@ -67,11 +67,13 @@ def endpoint(bp: Blueprint, method: str, rule: str, *, summary: str, who: Who, t
              ok: tuple[int, Any], also: dict[int, Any] | None = None,
              query: type[BaseModel] | None = None, body: type[BaseModel] | None = None,
              errors: tuple[int, ...] = (), description: str = "",
-             for_visitors: bool = False) -> Callable:
+             for_visitors: bool = False, reads_first: bool = False) -> Callable:
     """Register ``handler`` for ``method rule``. The handler receives the path arguments plus
     ``query=``/``body=`` (validated models) and returns the response value, or a tuple
     ``(value, status, headers)``. ``for_visitors``: a GET whose answer callers without a token
-    are served from ``forum.pagecache`` while the database is unchanged."""
+    are served from ``forum.pagecache`` while the database is unchanged. ``reads_first``: a
+    write whose handler reads in a deferred transaction and calls ``dbtuning.begin_writing``
+    before it writes."""
 
     def decorate(handler: Callable) -> Callable:
         statuses = {ok[0]: ok[1], **(also or {})}
@@ -94,6 +96,8 @@ def endpoint(bp: Blueprint, method: str, rule: str, *, summary: str, who: Who, t
             return response
 
         served = pagecache.for_visitors(view) if for_visitors else view
+        if reads_first:
+            dbtuning.reads_first(served)
         bp.add_url_rule(rule, endpoint=handler.__name__, view_func=served, methods=[method])
         # Any call may meet a bad token (401), a suspended account (403) or a NUL character in
         # its address (400, refused before routing).

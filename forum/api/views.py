@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, jsonify, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from forum import pagecache
+from forum import dbtuning, pagecache
 from forum.accounts.models import User
 from forum.api import features, present
 from forum.api import schemas as s
@@ -136,18 +136,22 @@ def patch_idea(idea_id: int, body: s.IdeaPatch):
 @endpoint(bp, "POST", "/ideas/<int:idea_id>/vote", summary="Vote", who=Who.SIGNED_IN,
           tag=VOTES, ok=(200, s.VoteState), errors=(403, 409),
           description="Idempotent. Voting on a merged idea votes on its canonical idea; voting "
-                      "is closed (409) once an idea is complete or closed.")
+                      "is closed (409) once an idea is complete or closed.", reads_first=True)
 def vote(idea_id: int):
-    target, _added = services.cast_vote(_idea(idea_id), current_user, source=VoteSource.API)
+    idea = _idea(idea_id)
+    dbtuning.begin_writing()
+    target, _added = services.cast_vote(idea, current_user, source=VoteSource.API)
     db.session.commit()
     return s.VoteState(voted=True, votes=target.vote_count)
 
 
 @endpoint(bp, "DELETE", "/ideas/<int:idea_id>/vote", summary="Withdraw a vote",
           who=Who.SIGNED_IN, tag=VOTES, ok=(200, s.VoteState), errors=(409,),
-          description="Idempotent.")
+          description="Idempotent.", reads_first=True)
 def unvote(idea_id: int):
-    target, _removed = services.withdraw_vote(_idea(idea_id), current_user)
+    idea = _idea(idea_id)
+    dbtuning.begin_writing()
+    target, _removed = services.withdraw_vote(idea, current_user)
     db.session.commit()
     return s.VoteState(voted=False, votes=target.vote_count)
 

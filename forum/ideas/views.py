@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import lazyload, raiseload
 
-from forum import pagecache
+from forum import dbtuning, pagecache
 from forum.errors import DomainError, wants_json
 from forum.extensions import db, limiter
 from forum.ideas import queries, services, workflow
@@ -175,6 +175,7 @@ def edit(idea_id: int):
 
 
 @bp.post("/ideas/<int:idea_id>/vote")
+@dbtuning.reads_first
 @login_required
 def vote(idea_id: int):
     # "Vote for this instead" on the new-idea form says where it came from (?from=similar).
@@ -184,6 +185,7 @@ def vote(idea_id: int):
 
 
 @bp.post("/ideas/<int:idea_id>/unvote")
+@dbtuning.reads_first
 @login_required
 def unvote(idea_id: int):
     return _change_vote(idea_id, services.withdraw_vote, _("Your vote is withdrawn."),
@@ -192,6 +194,7 @@ def unvote(idea_id: int):
 
 def _change_vote(idea_id: int, operation, message: str, *, voted: bool):
     idea = services.get_visible_idea(idea_id, current_user)
+    dbtuning.begin_writing()
     try:
         target, _changed = operation(idea, current_user)
     except DomainError as error:

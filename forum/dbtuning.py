@@ -11,7 +11,8 @@
   whether they may see it) in a deferred transaction and calls ``begin_writing`` before its
   first write: only its writes hold the lock, and under a burst of votes each vote kept the
   lock for its reads too, while every other voter waited. What it read before the lock may be
-  a moment old; what the writes depend on is read again under the lock (ideas.services._lock).
+  a moment old; what the writes and who may see the idea depend on is read again under the
+  lock (ideas.services._lock), and the views check again that the person may see it.
 - Writers queue on a file lock beside the database (``forum.db-writers``) before they ask SQLite
   for its write lock. SQLite's busy handler polls: a writer that finds the lock taken sleeps
   1, 2, 5, 10 … up to 100 ms and tries again, so under a burst of votes the lock sat free while

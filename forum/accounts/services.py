@@ -56,7 +56,9 @@ def signed_in_person(user_id: int) -> User | None:
     row's values are remembered until the database changes (pagecache.until_changed), and the
     person is put together from them without a query, as if just loaded. A request that
     writes reads them afresh: its transaction begins by queueing for the write lock, and a ban
-    or a change of role committed while it waited must stop it."""
+    or a change of role committed while it waited must stop it. (A vote reads first,
+    dbtuning.reads_first, and reads the voter's ban again under the lock: the one thing about
+    the person a vote depends on.)"""
     from forum import pagecache
     from forum.dbtuning import may_write
 

@@ -78,6 +78,11 @@ def find_active(secret: str) -> ApiToken | None:
     return token
 
 
+def touch_due(token: ApiToken) -> bool:
+    """Whether ``touch`` would record this use, as far as the loaded token tells."""
+    return token.last_used_at is None or token.last_used_at < utcnow() - LAST_USED_PRECISION
+
+
 def touch(token: ApiToken) -> bool:
     """Record that the token was used, at most once per LAST_USED_PRECISION. Returns whether
     a row was written (the caller commits)."""

@@ -13,6 +13,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
+from forum import dbtuning
 from forum.accounts import tokens
 from forum.accounts.models import ApiToken, User
 from forum.errors import NotAllowed
@@ -73,6 +74,13 @@ def authenticate() -> None:
 def _record_use(token: ApiToken) -> None:
     # Its own small transaction before the handler's: the time of use is bookkeeping, and
     # losing one to a busy database must not fail the request.
+    if not tokens.touch_due(token):
+        return
+    if request.method in WRITE_METHODS and not dbtuning.may_write():
+        # A handler that reads first (a vote) is still in its deferred reading transaction, in
+        # which SQLite refuses a write at once whenever another writer has committed since
+        # the read. Begin writing now: the update queues for the lock like any other write.
+        dbtuning.begin_writing()
     try:
         if tokens.touch(token):
             db.session.commit()

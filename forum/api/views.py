@@ -141,6 +141,7 @@ def vote(idea_id: int):
     idea = _idea(idea_id)
     dbtuning.begin_writing()
     target, _added = services.cast_vote(idea, current_user, source=VoteSource.API)
+    services.require_visible(target, current_user)  # as read again under the lock
     db.session.commit()
     return s.VoteState(voted=True, votes=target.vote_count)
 
@@ -152,6 +153,7 @@ def unvote(idea_id: int):
     idea = _idea(idea_id)
     dbtuning.begin_writing()
     target, _removed = services.withdraw_vote(idea, current_user)
+    services.require_visible(target, current_user)  # as read again under the lock
     db.session.commit()
     return s.VoteState(voted=False, votes=target.vote_count)
 

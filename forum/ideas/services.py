@@ -65,6 +65,13 @@ def get_visible_idea(idea_id: int, viewer: User | None) -> Idea:
     return idea
 
 
+def require_visible(idea: Idea, viewer: User | None) -> None:
+    """Refuse (as not found) an idea this person may not see: after a vote has read the idea
+    again under the lock, as it may have been hidden, moved or merged since it was first read."""
+    if not can_see(idea, viewer):
+        raise NotFound(_l("No idea with that number."))
+
+
 def can_see(idea: Idea, viewer: User | None) -> bool:
     signed_in = viewer is not None and viewer.is_authenticated
     staff = signed_in and viewer.is_staff
@@ -212,9 +219,9 @@ def cast_vote(idea: Idea, voter: User, *, source: VoteSource = VoteSource.WEB,
     Returns the canonical idea and whether a vote was added.
 
     Written as SQL statements rather than through the unit of work: on SQLite every vote holds
-    the database's one write lock from its first statement to its commit, and the flushes of
-    the ORM (a savepoint for the vote, then the idea's changes) were most of that time. The
-    statements are built once (:class:`_VoteSQL`).
+    the database's one write lock from its first write-transaction statement to its commit,
+    and the flushes of the ORM (a savepoint for the vote, then the idea's changes) were most of
+    that time. The statements are built once (:class:`_VoteSQL`).
     """
     target = _lock(idea, voter)
     _require_active(voter)
@@ -281,11 +288,21 @@ class _VoteSQL:
         voter = bindparam("voter", type_=votes.c.user_id.type)
         group = select(ideas.c.id).where((ideas.c.id == idea) | (ideas.c.merged_into_id == idea))
         mine = (votes.c.user_id == voter) & votes.c.idea_id.in_(group)
-        users = User.__table__
-        banned = select(users.c.is_banned).where(users.c.id == voter).scalar_subquery()
-        self.counters = select(ideas.c.vote_count, ideas.c.trending_score, ideas.c.status_id,
-                               ideas.c.merged_into_id, banned.label("voter_banned")
-                               ).where(ideas.c.id == idea)
+        users, boards = User.__table__, Board.__table__
+
+        def banned(person):
+            return select(users.c.is_banned).where(users.c.id == person).scalar_subquery()
+
+        # What the vote's writes and who may see the idea depend on (the voter's ban included):
+        # read again under the lock by a vote that read before it (see _lock).
+        self.counters = select(
+            ideas.c.vote_count, ideas.c.trending_score, ideas.c.status_id,
+            ideas.c.merged_into_id, ideas.c.hidden_at, ideas.c.board_id,
+            select(boards.c.visibility).where(boards.c.id == ideas.c.board_id)
+            .scalar_subquery().label("board_visibility"),
+            banned(ideas.c.author_id).label("author_banned"),
+            banned(voter).label("voter_banned"),
+        ).where(ideas.c.id == idea)
         self.voted = select(votes.c.id).where(mine).limit(1)
         self.votes_of = select(votes.c.id, votes.c.created_at).where(mine)
         self.vote_times = select(votes.c.created_at).where(votes.c.idea_id.in_(group))
@@ -404,22 +421,28 @@ def _lock(idea: Idea, voter: User | None = None) -> Idea:
     BEGIN IMMEDIATE (forum.dbtuning). An idea merged while we waited is followed to its new
     canonical idea (merge chains are flat, so this ends).
 
-    ``voter``: whether this person is banned is known afresh too, as it is in any write
-    transaction that reads the person under SQLite's lock (a ban committed while a vote
-    waited stops it).
+    ``voter``: on SQLite, after ``dbtuning.begin_writing``, whether this person is banned is
+    read again too, as any other write request reads the person under the lock (a ban
+    committed while a vote waited stops it).
     """
     target = canonical(idea)
     if db.session.get_bind().dialect.name == "sqlite" and target.merged_into_id is None \
             and target in db.session and not db.session.is_modified(target):
         if db.session.info.get(dbtuning.READ_BEFORE_WRITING):
             # Read before this transaction began (dbtuning.begin_writing): its counters again,
-            # now under the lock, in one narrow statement. When it was merged or moved to
-            # another status meanwhile, the full reading below follows.
+            # now under the lock, in one narrow statement with what decides who may see it.
+            # When any of that changed meanwhile (merged, moved to another status or board,
+            # hidden, its board or author changed), the full reading below follows, so that
+            # the caller and the vote's signal receivers (a webhook goes to public endpoints
+            # only for a public idea) see the idea as it is now.
             fresh = db.session.execute(_vote_sql().counters, {
                 "idea": target.id, "voter": voter.id if voter is not None else None}).one()
             if voter is not None and fresh.voter_banned is not None:
                 set_committed_value(voter, "is_banned", fresh.voter_banned)
-            if fresh.merged_into_id is None and fresh.status_id == target.status_id:
+            if (fresh.merged_into_id, fresh.status_id, fresh.hidden_at, fresh.board_id,
+                    fresh.board_visibility, fresh.author_banned) == (
+                    None, target.status_id, target.hidden_at, target.board_id,
+                    target.board.visibility, target.author.is_banned):
                 set_committed_value(target, "vote_count", fresh.vote_count)
                 set_committed_value(target, "trending_score", fresh.trending_score)
                 return target

@@ -197,6 +197,7 @@ def _change_vote(idea_id: int, operation, message: str, *, voted: bool):
     dbtuning.begin_writing()
     try:
         target, _changed = operation(idea, current_user)
+        services.require_visible(target, current_user)  # as read again under the lock
     except DomainError as error:
         db.session.rollback()
         if wants_json():

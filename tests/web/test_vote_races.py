@@ -5,13 +5,15 @@ tests commit it at exactly that moment, from another connection."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlalchemy import text
 
 from forum import dbtuning
 from forum.extensions import db
 from forum.ideas import services
-from forum.ideas.models import Idea, Vote
+from forum.ideas.models import Board, Idea, Visibility, Vote
 
 
 def _between_reads_and_writes(monkeypatch, sql: str, **params) -> None:
@@ -97,6 +99,9 @@ def test_the_api_vote_reads_first_too(app, client, personas, make_idea, monkeypa
     idea = make_idea("Dark mode", author=personas["bob"])
     secret = tokens.create_token(personas["anna"], "script").secret
     db.session.commit()
+    # Its use recorded once now: the vote's own reading then writes nothing before its votes.
+    assert client.get("/api/v1/ideas", headers={"Authorization": f"Bearer {secret}"}
+                      ).status_code == 200
     shipped = services.find_status("shipped")
     _between_reads_and_writes(monkeypatch, "UPDATE ideas SET status_id = :status WHERE id = :id",
                               status=shipped.id, id=idea.id)
@@ -106,3 +111,101 @@ def test_the_api_vote_reads_first_too(app, client, personas, make_idea, monkeypa
     assert response.status_code == 409, response.text
     db.session.rollback()
     assert services.count_votes(idea) == 1
+
+
+def _board(slug: str, visibility: Visibility) -> Board:
+    board = Board(slug=slug, name=slug.title(), visibility=visibility)
+    db.session.add(board)
+    db.session.commit()
+    return board
+
+
+def test_an_idea_hidden_meanwhile_is_not_found(client, auth, personas, make_idea,
+                                               monkeypatch):
+    idea = make_idea("Dark mode", author=personas["bob"])
+    auth.login("anna@example.com")
+    _between_reads_and_writes(monkeypatch, "UPDATE ideas SET hidden_at = :now WHERE id = :id",
+                              now=datetime(2026, 11, 24, 8, 0), id=idea.id)
+    response = _vote(client, idea.id)
+    assert response.status_code == 404, response.text
+    db.session.rollback()
+    assert services.count_votes(idea) == 1
+
+
+def test_an_idea_merged_meanwhile_into_one_this_person_cannot_see_is_not_found(
+        client, auth, personas, make_idea, monkeypatch):
+    idea = make_idea("Dark mode", author=personas["bob"])
+    team = make_idea("Night theme (team notes)", author=personas["pam"],
+                     board=_board("team", Visibility.STAFF))
+    auth.login("anna@example.com")
+    _between_reads_and_writes(monkeypatch, "UPDATE ideas SET merged_into_id = :into WHERE id = :id",
+                              into=team.id, id=idea.id)
+    response = _vote(client, idea.id)
+    assert response.status_code == 404, response.text
+    assert str(team.id) not in response.text
+    db.session.rollback()
+    assert db.session.scalars(
+        db.select(Vote).where(Vote.user_id == personas["anna"].id)).all() == []
+
+
+def test_a_public_webhook_hears_nothing_of_an_idea_moved_meanwhile_to_a_members_board(
+        client, auth, personas, make_idea, monkeypatch):
+    from forum.webhooks import services as webhooks
+    from forum.webhooks.models import WebhookDelivery
+
+    webhooks.create_endpoint(personas["ada"], name="Public", url="https://hooks.example.com/a",
+                             events=["vote.created"], include_private=False)
+    idea = make_idea("Dark mode", author=personas["bob"])
+    members = _board("members", Visibility.MEMBERS)
+    auth.login("anna@example.com")
+    _between_reads_and_writes(monkeypatch, "UPDATE ideas SET board_id = :board WHERE id = :id",
+                              board=members.id, id=idea.id)
+    response = _vote(client, idea.id)
+    assert response.status_code == 200 and response.json["votes"] == 2, response.text
+    db.session.rollback()
+    assert db.session.scalars(db.select(WebhookDelivery)).all() == []
+
+
+def test_trending_meanwhile_is_added_to_not_overwritten(client, auth, personas, make_idea,
+                                                        monkeypatch):
+    idea = make_idea("Dark mode", author=personas["bob"])
+    auth.login("anna@example.com")
+    # As if a thousand votes had come in meanwhile: the score a vote adds to is the one read
+    # under the lock.
+    boosted = idea.trending_score + 10
+    _between_reads_and_writes(monkeypatch,
+                              "UPDATE ideas SET trending_score = :score WHERE id = :id",
+                              score=boosted, id=idea.id)
+    assert _vote(client, idea.id).status_code == 200
+    db.session.rollback()
+    assert db.session.get(Idea, idea.id).trending_score == pytest.approx(boosted, abs=1e-2)
+
+
+def test_an_unvote_meanwhile_closed_is_refused_and_keeps_the_vote(client, auth, personas,
+                                                                  make_idea, monkeypatch):
+    idea = make_idea("Dark mode", author=personas["bob"])
+    auth.login("anna@example.com")
+    assert _vote(client, idea.id).status_code == 200
+    shipped = services.find_status("shipped")
+    _between_reads_and_writes(monkeypatch, "UPDATE ideas SET status_id = :status WHERE id = :id",
+                              status=shipped.id, id=idea.id)
+    response = _vote(client, idea.id, "unvote")
+    assert response.status_code == 409, response.text
+    db.session.rollback()
+    assert services.count_votes(idea) == 2
+
+
+def test_the_api_unvote_reads_first_too(client, personas, make_idea, monkeypatch):
+    from forum.accounts import tokens
+
+    idea = make_idea("Dark mode", author=personas["bob"])
+    secret = tokens.create_token(personas["anna"], "script").secret
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.post(f"/api/v1/ideas/{idea.id}/vote", headers=headers).status_code == 200
+    _between_reads_and_writes(monkeypatch, "UPDATE ideas SET vote_count = 41 WHERE id = :id",
+                              id=idea.id)
+    db.session.rollback()
+    response = client.delete(f"/api/v1/ideas/{idea.id}/vote", headers=headers)
+    assert response.status_code == 200 and response.json["votes"] == 40, response.text
+

@@ -209,3 +209,33 @@ def test_the_api_unvote_reads_first_too(client, personas, make_idea, monkeypatch
     response = client.delete(f"/api/v1/ideas/{idea.id}/vote", headers=headers)
     assert response.status_code == 200 and response.json["votes"] == 40, response.text
 
+
+
+def test_a_token_s_use_is_recorded_though_another_writer_committed_after_its_reading(
+        client, personas, make_idea, monkeypatch):
+    """The API reads the token, then records its use. In a vote, which reads first, recording
+    it must queue for the write lock like any write: SQLite refuses a write in a deferred
+    transaction that has read once another writer has committed since."""
+    from forum.accounts import tokens
+    from forum.accounts.models import ApiToken
+
+    idea = make_idea("Dark mode", author=personas["bob"])
+    made = tokens.create_token(personas["anna"], "script")
+    db.session.commit()
+    touch_due = tokens.touch_due
+
+    def another_writer_meanwhile(token):
+        # Between the reading of the token and the recording of its use: a comment elsewhere.
+        with db.engine.connect() as other:
+            other.execute(text("UPDATE ideas SET comment_count = comment_count + 1 "
+                               "WHERE id = :id"), {"id": idea.id})
+            other.commit()
+        return touch_due(token)
+
+    monkeypatch.setattr(tokens, "touch_due", another_writer_meanwhile)
+    db.session.rollback()
+    response = client.post(f"/api/v1/ideas/{idea.id}/vote",
+                           headers={"Authorization": f"Bearer {made.secret}"})
+    assert response.status_code == 200, response.text
+    db.session.rollback()
+    assert db.session.get(ApiToken, made.token.id).last_used_at is not None

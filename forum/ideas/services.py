@@ -60,15 +60,15 @@ def get_visible_idea(idea_id: int, viewer: User | None) -> Idea:
     """The idea if this person may see it; hidden boards and hidden ideas answer 'not found'."""
     # A number no database column can hold would raise OverflowError in the driver.
     idea = db.session.get(Idea, idea_id) if 0 < idea_id <= MAX_ID else None
-    if idea is None or not can_see(idea, viewer):
-        raise NotFound(_l("No idea with that number."))
+    require_visible(idea, viewer)
     return idea
 
 
-def require_visible(idea: Idea, viewer: User | None) -> None:
-    """Refuse (as not found) an idea this person may not see: after a vote has read the idea
-    again under the lock, as it may have been hidden, moved or merged since it was first read."""
-    if not can_see(idea, viewer):
+def require_visible(idea: Idea | None, viewer: User | None) -> None:
+    """Refuse (as not found) a missing idea, or one this person may not see. Also after a vote
+    has read the idea again under the lock, as it may have been hidden, moved or merged since
+    it was first read."""
+    if idea is None or not can_see(idea, viewer):
         raise NotFound(_l("No idea with that number."))
 
 
@@ -318,17 +318,16 @@ class _VoteSQL:
             level=bindparam("level", type_=subscriptions.c.level.type),
             created_at=bindparam("now", type_=subscriptions.c.created_at.type),
         ).on_conflict_do_nothing(index_elements=["idea_id", "user_id"])
-        counted = ("vote_count", "trending_score", "updated_at")
-        self.count_vote = self._counters_update((*counted, "last_activity_at"))
-        self.uncount_vote = self._counters_update(counted)
 
-    @staticmethod
-    def _counters_update(names: tuple[str, ...]):
-        """UPDATE of these columns of the idea ``idea``, each from the parameter ``new_<name>``
-        (a parameter may not take the name of a column it sets)."""
-        ideas = Idea.__table__
-        return update(ideas).where(ideas.c.id == bindparam("idea", type_=ideas.c.id.type)).values(
-            {name: bindparam(f"new_{name}", type_=ideas.c[name].type) for name in names})
+        def counters_update(*names: str):
+            # Each column from the parameter ``new_<name>``: a parameter may not take the name
+            # of a column it sets.
+            return update(ideas).where(ideas.c.id == idea).values(
+                {name: bindparam(f"new_{name}", type_=ideas.c[name].type) for name in names})
+
+        counted = ("vote_count", "trending_score", "updated_at")
+        self.count_vote = counters_update(*counted, "last_activity_at")
+        self.uncount_vote = counters_update(*counted)
 
 
 @functools.cache

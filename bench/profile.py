@@ -21,10 +21,13 @@ import time
 from bench import run
 
 
-def _client(folder, meta, signed_in: bool):
+def _client(folder, meta, signed_in: bool, server: str):
+    from bench.floor import add_floor
     from forum import create_app
 
     app = create_app({"INSTANCE_PATH": str(folder)})
+    if server.startswith("floor:"):
+        add_floor(app)
     client = app.test_client()
     token = None
     if signed_in:
@@ -46,11 +49,17 @@ def main(name: str, requests: int = 300) -> None:
         shutil.rmtree(folder, ignore_errors=True)
         shutil.copytree(data.folder, folder)
     try:
-        client, token = _client(folder, meta, scenario.signed_in)
+        client, token = _client(folder, meta, scenario.signed_in, scenario.server)
         ideas = meta["open_ideas"]
+        # The other write scenarios, as their Lua scripts send them.
+        write_paths = {"vote_counted": f"/ideas/{ideas[0]}/vote", "post_floor": "/bench/floor"}
 
         def one(n: int) -> None:
-            if scenario.baseline == "write":
+            if scenario.name in write_paths:
+                response = client.post(write_paths[scenario.name],
+                                       headers={"X-CSRFToken": token,
+                                                "Accept": "application/json"})
+            elif scenario.baseline == "write":
                 action = "vote" if n % 2 == 0 else "unvote"
                 response = client.post(f"/ideas/{ideas[(n // 2) % len(ideas)]}/{action}",
                                        headers={"X-CSRFToken": token,

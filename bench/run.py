@@ -88,7 +88,7 @@ class DataSet:
 class Scenario:
     name: str
     what: str
-    server: str  # "forum:<data set>", "read-baseline" or "write-baseline"
+    server: str  # "forum:<data set>", or "floor:<data set>" (bench/floor.py, writes only)
     baseline: str  # "read" or "write"
     path: str = "/"
     signed_in: bool = False
@@ -193,6 +193,21 @@ request = function()
   return wrk.format("POST", "/ideas/" .. idea .. "/" .. action, HEADERS, "")
 end
 """))
+    # What limits the votes: the same requests with less in them, against the same bare write.
+    out.append(Scenario(
+        "vote_counted", "POST /ideas/<id>/vote on an idea already voted for (its reads, the "
+        "write lock and the checks; nothing written), signed in", "forum:big", "write",
+        signed_in=True, target="diagnostic: a vote without its writes",
+        lua=f"""
+request = function()
+  return wrk.format("POST", "/ideas/{meta["open_ideas"][0]}/vote", HEADERS, "")
+end
+"""))
+    out.append(Scenario(
+        "post_floor", "POST to a view that only loads the signed-in person and answers JSON "
+        "(bench/floor.py), signed in", "floor:big", "write", signed_in=True,
+        target="diagnostic: the most any signed-in write can reach",
+        lua='request = function() return wrk.format("POST", "/bench/floor", HEADERS, "") end\n'))
     for key, data in sets.items():
         if key == "big":
             continue
@@ -519,7 +534,7 @@ def run() -> dict:
         for scenario in all_scenarios:
             by_server.setdefault(scenario.server, []).append(scenario)
         for server, group in by_server.items():
-            key = server.split(":", 1)[1]
+            kind, key = server.split(":", 1)
             data = sets[key]
             meta = data.meta()
             # Reads run on the cached set as it is; writes on a scratch copy, so that every
@@ -554,18 +569,23 @@ def run() -> dict:
                 shutil.rmtree(scratch, ignore_errors=True)
                 shutil.copytree(data.folder, scratch)
                 try:
-                    with serve("wsgi:app", {"FORUM_INSTANCE_PATH": str(scratch),
-                                            **NO_RATE_LIMITS}) as (url, process):
-                        extra["write_workers_ready_s"] = ranker_ready(url)
+                    app = {"forum": "wsgi:app", "floor": "bench.floor:app"}[kind]
+                    with serve(app, {"FORUM_INSTANCE_PATH": str(scratch),
+                                     **NO_RATE_LIMITS}) as (url, process):
+                        ready = ranker_ready(url)
+                        if kind == "forum":
+                            extra["write_workers_ready_s"] = ready
                         cookie, token = sign_in(url, meta["customer_email"], meta["password"])
                         headers = {"Cookie": cookie, "X-CSRFToken": token,
                                    "Accept": "application/json",
                                    "Content-Type": "application/x-www-form-urlencoded"}
                         for scenario in writes:
                             measure_pair(url, scenario, headers)
-                        extra["worker_memory_after_writes"] = worker_memory(process)
-                    print("  flask forum check…", flush=True)
-                    extra["check_after_votes"] = forum_check(scratch)
+                        if kind == "forum":
+                            extra["worker_memory_after_writes"] = worker_memory(process)
+                    if kind == "forum":
+                        print("  flask forum check…", flush=True)
+                        extra["check_after_votes"] = forum_check(scratch)
                 finally:
                     shutil.rmtree(scratch, ignore_errors=True)
 

@@ -3,9 +3,11 @@ before it does its work (``gunicorn bench.floor:app``).
 
 ``POST /bench/floor`` goes through everything a vote goes through before the vote's own code:
 the security wrappers, the session cookie, CSRF, the rate limiter's and the page cache's hooks,
-loading the signed-in person, and a JSON answer. It reads no idea and writes nothing, so its
-ratio to the bare write (``bench.run``'s ``post_floor`` scenario) is the most a vote could reach
-with this stack, whatever its own statements cost. Only the benchmark serves it.
+loading the signed-in person, and a JSON answer. Marked ``reads_first`` like a vote, it reads
+the person without queueing for the write lock and takes its turn among the process's votes.
+It reads no idea and writes nothing, so its ratio to the bare write (``bench.run``'s
+``post_floor`` scenario) is the most a vote could reach with this stack, whatever the vote's
+own statements cost. Only the benchmark serves it.
 """
 
 from __future__ import annotations

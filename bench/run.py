@@ -206,7 +206,7 @@ end
     out.append(Scenario(
         "post_floor", "POST to a view that only loads the signed-in person and answers JSON "
         "(bench/floor.py), signed in", "floor:big", "write", signed_in=True,
-        target="diagnostic: the most any signed-in write can reach",
+        target="diagnostic: the most a vote could reach",
         lua='request = function() return wrk.format("POST", "/bench/floor", HEADERS, "") end\n'))
     for key, data in sets.items():
         if key == "big":

@@ -88,8 +88,6 @@ def register_database(app: Flask) -> None:
 
     dbtuning.install()
     pagecache.install()
-    app.before_request(dbtuning.one_voter_at_a_time)
-    app.teardown_request(dbtuning.next_voter)
 
 
 def register_i18n(app: Flask) -> None:

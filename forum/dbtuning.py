@@ -13,11 +13,10 @@
   lock for its reads too, while every other voter waited. What it read before the lock may be
   a moment old; what the writes and who may see the idea depend on is read again under the
   lock (ideas.services._lock), and the views check again that the person may see it.
-- On SQLite the ``reads_first`` views of one process take turns (``one_voter_at_a_time``):
+- On SQLite the ``reads_first`` views of one process take turns (``reads_first`` wraps them):
   with four threads a worker, a voter holding the write lock shared the interpreter with the
-  other voters' reads and waited for the GIL at each of its statements. Measured under
-  gunicorn, alternating: 0.125 to 0.151 of the bare write without, 0.147 to 0.168 with, and a
-  lower p99.
+  other voters' reads and waited for the GIL at each of its statements. So "not for each
+  other's reads" above holds across processes; within one, a voter waits for the one before.
 - Writers queue on a file lock beside the database (``forum.db-writers``) before they ask SQLite
   for its write lock. SQLite's busy handler polls: a writer that finds the lock taken sleeps
   1, 2, 5, 10 … up to 100 ms and tries again, so under a burst of votes the lock sat free while
@@ -29,6 +28,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
@@ -69,34 +69,31 @@ def may_write() -> bool:
 # One reads_first view (a vote) at a time in each process, on SQLite: votes queue for the
 # database's one write lock anyway, and while one voter held it, the other voters' threads of
 # its process ran their reads in the same interpreter and kept the holder waiting for the GIL
-# at every statement. Waiting here costs no GIL, and what the other threads wait for is the
-# lock they would have queued for next. Other writes (a sign-in hashing a password) do not wait.
+# at every statement. A voter now waits for the view of the one before it (its reads too),
+# without holding the GIL; other processes' voters still read while this one writes. Taken
+# around the view only: the request's body, the session and an API token are read before it,
+# so a client sending its body slowly holds one thread, not every vote of the process. Other
+# writes (a sign-in hashing a password) do not wait.
 _one_voter = threading.Lock()
-_VOTER_HERE = "forum.one_voter"  # in the request's environ: this request holds _one_voter
 
 
-def one_voter_at_a_time() -> None:
-    """before_request: a ``reads_first`` view waits for the other ones of this process."""
-    if request.method in READ_METHODS or \
-            not getattr(current_app.view_functions.get(request.endpoint), READS_FIRST, False):
-        return
-    if current_app.extensions["sqlalchemy"].engine.dialect.name != "sqlite":
-        return
-    _one_voter.acquire()
-    request.environ[_VOTER_HERE] = True
-
-
-def next_voter(_error: BaseException | None = None) -> None:
-    """teardown_request: let the process's next ``reads_first`` view go."""
-    if request.environ.pop(_VOTER_HERE, False):
-        _one_voter.release()
+def _take_turns() -> bool:
+    return current_app.extensions["sqlalchemy"].engine.dialect.name == "sqlite"
 
 
 def reads_first(view: Callable) -> Callable:
-    """Mark a write view (the function registered for the route) whose transaction starts
-    deferred: it must call ``begin_writing`` before it writes."""
-    setattr(view, READS_FIRST, True)
-    return view
+    """A write view (register what this returns) whose transaction starts deferred: it must
+    call ``begin_writing`` before it writes. On SQLite such views of one process take turns."""
+
+    @functools.wraps(view)
+    def in_turn(*args, **kwargs):
+        if not _take_turns():
+            return view(*args, **kwargs)
+        with _one_voter:
+            return view(*args, **kwargs)
+
+    setattr(in_turn, READS_FIRST, True)
+    return in_turn
 
 
 def begin_writing() -> None:

@@ -97,7 +97,7 @@ def endpoint(bp: Blueprint, method: str, rule: str, *, summary: str, who: Who, t
 
         served = pagecache.for_visitors(view) if for_visitors else view
         if reads_first:
-            dbtuning.reads_first(served)
+            served = dbtuning.reads_first(served)
         bp.add_url_rule(rule, endpoint=handler.__name__, view_func=served, methods=[method])
         # Any call may meet a bad token (401), a suspended account (403) or a NUL character in
         # its address (400, refused before routing).

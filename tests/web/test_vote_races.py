@@ -1,7 +1,7 @@
 """A vote reads the person and the idea first and takes SQLite's write lock only for its writes
-(forum.dbtuning.reads_first), so that voters wait for each other's writes and not for each
-other's reads. What another request commits in between must still decide the vote: these
-tests commit it at exactly that moment, from another connection."""
+(forum.dbtuning.reads_first), so that voters of other processes wait for each other's writes
+and not for each other's reads. What another request commits in between must still decide the
+vote: these tests commit it at exactly that moment, from another connection."""
 
 from __future__ import annotations
 

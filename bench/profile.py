@@ -64,13 +64,15 @@ def main(name: str, requests: int = 300) -> None:
                 response = client.post(f"/ideas/{ideas[(n // 2) % len(ideas)]}/{action}",
                                        headers={"X-CSRFToken": token,
                                                 "Accept": "application/json"})
-            elif scenario.name in ("search", "similar"):
+            elif scenario.name in ("search", "search_features", "similar"):
                 # As make bench's Lua scripts: the queries in turn; similar titles all new.
-                query = run.SEARCHES[n % len(run.SEARCHES)]
+                queries = (run.feature_searches() if scenario.name == "search_features"
+                           else run.SEARCHES)
+                query = queries[n % len(queries)]
                 if scenario.name == "similar":
                     response = client.get(f"/similar?title={query} {n}")
                 else:
-                    response = client.get(f"/search?q={query}")
+                    response = client.get("/search", query_string={"q": query})
             else:
                 response = client.get(scenario.path)
             assert response.status_code == 200, response.status_code

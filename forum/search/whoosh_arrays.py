@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import io
 import pickle
+import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -170,10 +172,30 @@ class ArraySearch:
 def _postings(reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
     """A term's postings in one segment as document numbers and weights, deleted ones left
     out."""
+    segment = getattr(reader, "_segid", None)  # a SegmentReader's; no other reader is cached
+    key = (segment, fieldname, text)
+    found = postings_cache.get(key) if segment else None
+    if found is None:
+        ids, weights = _decoded(reader, fieldname, text)
+        if segment and len(ids) >= CACHED_FROM:
+            postings_cache.put(key, (ids, weights))
+    else:
+        # Kept in 32 bits (half the memory, the same values): widened to what the
+        # arithmetic after uses, in new arrays that the caller may change.
+        ids, weights = found[0].astype(np.int64), found[1].astype(np.float64)
+    # Deletions are read from the reader every time: they are added to a segment after it is
+    # written (an idea edited or removed), and its postings do not change with them.
+    deleted = reader.deleted_docs_set
+    if deleted and len(ids):
+        keep = ~np.isin(ids, np.fromiter(deleted, dtype=np.int64, count=len(deleted)))
+        ids, weights = ids[keep], weights[keep]
+    return ids, weights
+
+
+def _decoded(reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """A term's postings in one segment as stored, deleted documents included."""
     matcher = reader.postings(fieldname, text)
-    deleted = None
     if isinstance(matcher, FilterMatcher):
-        deleted = reader.deleted_docs_set
         matcher = matcher.child
     if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
         deltas: list[int] = []
@@ -207,10 +229,81 @@ def _postings(reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarray, np.
             matcher.next()
         ids = np.asarray(id_list, dtype=np.int64)
         weights_array = np.asarray(weight_list, dtype=np.float64)
-    if deleted:
-        keep = ~np.isin(ids, np.fromiter(deleted, dtype=np.int64, count=len(deleted)))
-        ids, weights_array = ids[keep], weights_array[keep]
     return ids, weights_array
+
+
+# A posting list at least this long is kept decoded between searches. Decoding is most of what
+# the array search costs (unpickling and inflating Whoosh's blocks, about 13 µs per 128
+# postings): a common word's three prose fields (42,000 postings of "task" at 100,000 ideas)
+# took 6.4 ms each time it was searched, against 0.2 ms for the rest of its evaluation. Long
+# lists belong to common words, which are also the ones many searches share; a rare word's
+# short list decodes in microseconds and is not worth the memory.
+CACHED_FROM = 1024
+# At 8 bytes a posting, about two million postings per process: the common words of the
+# site's searches (the 134 queries of make bench's two search scenarios keep 7.5 MB at
+# 100,000 ideas). Least recently used go first.
+CACHE_BYTES = 16 * 1024 * 1024
+
+
+class PostingsCache:
+    """Decoded posting lists by (segment, field, term), least recently used dropped first.
+
+    Always current without being told of changes: a Whoosh segment's postings never change
+    once it is written (a new document goes into a new segment, merging writes a new segment
+    under a new id), and deletions are applied by the caller at every use. Thread-safe."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._entries: OrderedDict[tuple[str, str, bytes], Matches] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, bytes]) -> Matches | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, str, bytes], postings: Matches) -> None:
+        """Keep a copy of ``postings`` (sorted document numbers and their weights), in 32 bits
+        where that holds the same values: document numbers of a segment fit, and weights are
+        counts of a word in a field."""
+        ids, weights = postings
+        ids = ids.astype(np.int32) if len(ids) and ids.max() < 2**31 else ids.copy()
+        small = weights.astype(np.float32)
+        weights = small if np.array_equal(small, weights) else weights.copy()
+        # What get() returns is shared between searches and threads: read only.
+        ids.flags.writeable = False
+        weights.flags.writeable = False
+        size = ids.nbytes + weights.nbytes
+        if size > self.budget // 4:
+            return  # one word must not push out every other
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = (ids, weights)
+            self._size += size
+            while self._size > self.budget:
+                _, (ids, weights) = self._entries.popitem(last=False)
+                self._size -= ids.nbytes + weights.nbytes
+
+    def size(self) -> int:
+        """Bytes held."""
+        with self._lock:
+            return self._size
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._size = 0
+
+
+postings_cache = PostingsCache(CACHE_BYTES)
 
 
 def _blocks(matcher: W3LeafMatcher) -> Iterator[tuple[int, tuple[Any, ...]]]:

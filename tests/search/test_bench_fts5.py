@@ -42,4 +42,6 @@ def test_both_engines_find_the_idea_whose_title_is_searched(tmp_path):
         assert 0 < figures["whoosh"]["p50_ms"] <= figures["whoosh"]["p95_ms"]
         assert 0 < figures["fts5"]["p50_ms"] <= figures["fts5"]["p95_ms"]
         assert figures["top5_overlap"] is not None
+    cached = result["search"]["whoosh_cached"]
+    assert 0 < cached["p50_ms"] <= cached["p95_ms"]
     assert result["fts5_build_s"] >= 0 and result["fts5_db_mb"] > 0

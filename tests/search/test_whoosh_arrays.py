@@ -87,6 +87,13 @@ def _whoosh_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(whoosh_arrays.ArraySearch, "matches", refuse)
 
 
+def _every_list_cached(monkeypatch: pytest.MonkeyPatch) -> whoosh_arrays.PostingsCache:
+    cache = whoosh_arrays.PostingsCache(64 * 1024 * 1024)
+    monkeypatch.setattr(whoosh_arrays, "postings_cache", cache)
+    monkeypatch.setattr(whoosh_arrays, "CACHED_FROM", 1)
+    return cache
+
+
 def _top(ids: list[int], needed: int) -> list[int]:
     return sorted(ids, key=lambda i: (-(i * 7919 % 101), i))[:needed]
 
@@ -123,8 +130,17 @@ def test_the_same_results_as_whoosh(backend: WhooshBackend, monkeypatch: pytest.
         return matches(self, query)
 
     monkeypatch.setattr(whoosh_arrays.ArraySearch, "matches", counted)
+    # Every posting list kept decoded: the first pass decodes them, the second reads them all
+    # from the cache, and both must be Whoosh's results.
+    cache = _every_list_cached(monkeypatch)
     arrays = results()
     assert used, "the array path was not taken"
+    assert len(cache) > 50
+    decoded = whoosh_arrays._decoded
+    monkeypatch.setattr(whoosh_arrays, "_decoded", lambda *args: pytest.fail(
+        f"decoded again: {args[1:]}"))
+    assert results() == arrays
+    monkeypatch.setattr(whoosh_arrays, "_decoded", decoded)
     _whoosh_only(monkeypatch)
     whoosh = results()
 
@@ -189,3 +205,77 @@ def test_dense_and_sorted_combinations_agree_to_the_bit(combine, monkeypatch) ->
     assert len(sorted_ids) > 0
     assert np.array_equal(sorted_ids, dense_ids)
     assert sorted_scores.tobytes() == dense_scores.tobytes()
+
+
+def _ids(backend: WhooshBackend, query: str) -> set[int]:
+    """Every match, page after page."""
+    found: set[int] = set()
+    page = 1
+    while True:
+        results = backend.search(query, page=page, per_page=100)
+        found |= {hit.id for hit in results.hits}
+        if page * 100 >= results.total:
+            assert len(found) == results.total
+            return found
+        page += 1
+
+
+def test_cached_postings_follow_deletions_and_new_documents(
+        backend: WhooshBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = _every_list_cached(monkeypatch)
+    before = _ids(backend, "gantt chart")
+    assert len(before) > 10 and len(cache) > 0
+    with backend._reading() as searcher:
+        segments = {leaf.reader()._segid for leaf, _ in searcher.leaf_searchers()}
+
+    # An idea removed after its words were cached: its segment is the same segment (the
+    # postings in the cache still list it), with a deletion added.
+    gone = min(before)
+    writer = backend._ix.writer()
+    writer.delete_by_term("id", gone)
+    writer.commit(mergetype=writing.NO_MERGE)
+    with backend._reading() as searcher:
+        assert {leaf.reader()._segid for leaf, _ in searcher.leaf_searchers()} == segments
+    assert _ids(backend, "gantt chart") == before - {gone}
+
+    # A new idea goes into a new segment, whose postings are read for the first time.
+    backend.index([IdeaDocument(id=9001, title="A gantt chart for each team", body="",
+                                comments="", tags=(), board="ui", status="open",
+                                created_at=T0, merged_into=None, language="en")])
+    assert _ids(backend, "gantt chart") == (before - {gone}) | {9001}
+
+
+def test_the_cache_keeps_to_its_budget_and_drops_the_least_recently_used() -> None:
+    def postings(count: int) -> whoosh_arrays.Matches:
+        return np.arange(count, dtype=np.int64), np.ones(count, dtype=np.float64)
+
+    cache = whoosh_arrays.PostingsCache(budget=8 * 2000)  # 2,000 postings, 8 bytes each
+    for name in ("a", "b", "c", "d"):
+        cache.put(("seg", "title_en", name.encode()), postings(450))
+    assert cache.get(("seg", "title_en", b"a")) is not None  # "a" used: "b" is now the oldest
+    cache.put(("seg", "title_en", b"e"), postings(450))
+    assert cache.get(("seg", "title_en", b"b")) is None
+    assert all(cache.get(("seg", "title_en", k)) is not None for k in (b"a", b"c", b"d", b"e"))
+    assert cache.size() == 8 * 1800
+    # A list worth more than a quarter of the budget would push out all the others.
+    cache.put(("seg", "body_en", b"the"), postings(501))
+    assert cache.get(("seg", "body_en", b"the")) is None and len(cache) == 4
+
+
+def test_cached_postings_are_kept_apart_from_what_searches_get(
+        backend: WhooshBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = _every_list_cached(monkeypatch)
+    with backend._reading() as searcher:
+        reader = searcher.leaf_searchers()[0][0].reader()
+        first = whoosh_arrays._postings(reader, "title_en", b"dark")
+        assert len(cache) == 1
+        kept_ids, kept_weights = next(iter(cache._entries.values()))
+        assert kept_ids.dtype == np.int32 and kept_weights.dtype == np.float32  # 32 bits
+        with pytest.raises(ValueError, match="read-only"):
+            kept_ids[0] = 99
+        again = whoosh_arrays._postings(reader, "title_en", b"dark")
+        assert again[0].dtype == np.int64 and again[1].dtype == np.float64
+        assert np.array_equal(again[0], first[0]) and np.array_equal(again[1], first[1])
+        again[0][:] = 0  # a search changing its arrays changes nothing kept
+        assert np.array_equal(whoosh_arrays._postings(reader, "title_en", b"dark")[0],
+                              first[0])

@@ -282,7 +282,10 @@ def _search_round_robin(whoosh: Any, fts: Fts5, boards: Sequence[str] | None,
                 seconds, answers[text][name] = _timed(engines[name], text)
                 times[text][name].append(seconds)
             # And as the forum answers words searched before (their lists kept decoded).
-            cached.append(_timed(forum, text)[0])
+            seconds, warm = _timed(forum, text)
+            if warm != answers[text]["whoosh"]:
+                raise RuntimeError(f"{text!r}: kept posting lists changed the answer")
+            cached.append(seconds)
     per_query = {}
     for text in searches:
         (w_ids, w_total), (f_ids, f_total) = answers[text]["whoosh"], answers[text]["fts5"]

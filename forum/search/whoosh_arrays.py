@@ -6,7 +6,8 @@ is scored field by field. At 100,000 ideas "recurring tasks" took 67 ms that way
 it in that loop (``skip_to`` and ``is_active`` were called millions of times per hundred
 searches). Here each term's postings are decoded into arrays once, ``Or`` and ``And`` become
 array unions and intersections, and BM25F is computed for all matches at once: the same query
-takes about a fifth of the time, most of it spent decoding the postings.
+takes about a fifth of the time, most of it spent decoding the postings (which
+:class:`PostingsCache` keeps decoded for common words).
 
 Only what the search builds is covered: ``Term``, and ``And``/``Or`` of them without extra
 boosts. Anything else (typo alternatives are ``FuzzyTerm``) raises :class:`Unsupported` and the
@@ -63,6 +64,7 @@ class ArraySearch:
         self._leaves: list[tuple[Searcher, int]] = list(searcher.leaf_searchers())
         self._doc_count = searcher.doc_count_all()
         self._lengths: dict[tuple[int, str], np.ndarray] = {}
+        self._deletions: dict[int, np.ndarray | None] = {}
 
     # -- the public part ------------------------------------------------------------------
 
@@ -126,7 +128,7 @@ class ArraySearch:
             reader = leaf.reader()
             if (fieldname, text) not in reader:
                 continue
-            ids, weights = _postings(reader, fieldname, text)
+            ids, weights = _postings(reader, fieldname, text, self._deleted(index, reader))
             if scorable:
                 lengths = _LENGTHS[self._length_bytes(index, reader, fieldname)[ids]]
                 # bm25() of whoosh.scoring, operation for operation, so the floats agree.
@@ -143,6 +145,16 @@ class ArraySearch:
         if query.boost != 1.0:
             scores = scores * query.boost
         return ids, scores
+
+    def _deleted(self, index: int, reader: Any) -> np.ndarray | None:
+        """The segment's deleted document numbers, sorted, or None: read once per searcher
+        (a reader's deletions are fixed), not once per word and field. Every edit of an idea
+        deletes its old document, in the big segment until the next merge."""
+        if index not in self._deletions:
+            found = getattr(reader, "deleted_docs_set", None)
+            self._deletions[index] = (np.array(sorted(found), dtype=np.int64) if found
+                                      else None)
+        return self._deletions[index]
 
     def _length_bytes(self, index: int, reader: Any, fieldname: str) -> np.ndarray:
         """The segment's length column for ``fieldname``, one byte per document."""
@@ -169,9 +181,10 @@ class ArraySearch:
         return flags
 
 
-def _postings(reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """A term's postings in one segment as document numbers and weights, deleted ones left
-    out."""
+def _postings(reader: Any, fieldname: str, text: bytes,
+              deleted: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """A term's postings in one segment as document numbers and weights, the ``deleted``
+    ones (the segment's deleted document numbers, sorted) left out."""
     segment = getattr(reader, "_segid", None)  # a SegmentReader's; no other reader is cached
     key = (segment, fieldname, text)
     found = postings_cache.get(key) if segment else None
@@ -183,11 +196,10 @@ def _postings(reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarray, np.
         # Kept in 32 bits (half the memory, the same values): widened to what the
         # arithmetic after uses, in new arrays that the caller may change.
         ids, weights = found[0].astype(np.int64), found[1].astype(np.float64)
-    # Deletions are read from the reader every time: they are added to a segment after it is
+    # Deletions come from the reader at every use: they are added to a segment after it is
     # written (an idea edited or removed), and its postings do not change with them.
-    deleted = reader.deleted_docs_set
-    if deleted and len(ids):
-        keep = ~np.isin(ids, np.fromiter(deleted, dtype=np.int64, count=len(deleted)))
+    if deleted is not None and len(ids):
+        keep = ~np.isin(ids, deleted, assume_unique=True)
         ids, weights = ids[keep], weights[keep]
     return ids, weights
 
@@ -250,7 +262,10 @@ class PostingsCache:
 
     Always current without being told of changes: a Whoosh segment's postings never change
     once it is written (a new document goes into a new segment, merging writes a new segment
-    under a new id), and deletions are applied by the caller at every use. Thread-safe."""
+    under a new id), and deletions are applied by the caller at every use. Segment ids are
+    unique across index folders too: the backend draws them from the operating system's
+    randomness (``_segment_id`` in whoosh_backend.py), not from the reseedable ``random``
+    that Whoosh uses; a copy of a folder shares its ids with the same postings. Thread-safe."""
 
     def __init__(self, budget: int) -> None:
         self.budget = budget

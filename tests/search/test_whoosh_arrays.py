@@ -236,7 +236,11 @@ def test_cached_postings_follow_deletions_and_new_documents(
     writer.commit(mergetype=writing.NO_MERGE)
     with backend._reading() as searcher:
         assert {leaf.reader()._segid for leaf, _ in searcher.leaf_searchers()} == segments
+    decoded = whoosh_arrays._decoded
+    monkeypatch.setattr(whoosh_arrays, "_decoded", lambda *args: pytest.fail(
+        f"decoded again: {args[1:]}"))  # the lists come from the cache
     assert _ids(backend, "gantt chart") == before - {gone}
+    monkeypatch.setattr(whoosh_arrays, "_decoded", decoded)
 
     # A new idea goes into a new segment, whose postings are read for the first time.
     backend.index([IdeaDocument(id=9001, title="A gantt chart for each team", body="",
@@ -262,20 +266,29 @@ def test_the_cache_keeps_to_its_budget_and_drops_the_least_recently_used() -> No
     assert cache.get(("seg", "body_en", b"the")) is None and len(cache) == 4
 
 
+def test_what_32_bits_cannot_hold_is_kept_at_full_width() -> None:
+    cache = whoosh_arrays.PostingsCache(budget=1 << 20)
+    cache.put(("seg", "body_en", b"a"), (np.array([1, 2**31 + 5], dtype=np.int64),
+                                          np.array([0.1, 2.0])))
+    ids, weights = cache.get(("seg", "body_en", b"a"))
+    assert ids.dtype == np.int64 and ids[1] == 2**31 + 5
+    assert weights.dtype == np.float64 and weights[0] == 0.1
+
+
 def test_cached_postings_are_kept_apart_from_what_searches_get(
         backend: WhooshBackend, monkeypatch: pytest.MonkeyPatch) -> None:
     cache = _every_list_cached(monkeypatch)
     with backend._reading() as searcher:
         reader = searcher.leaf_searchers()[0][0].reader()
-        first = whoosh_arrays._postings(reader, "title_en", b"dark")
+        first = whoosh_arrays._postings(reader, "title_en", b"dark", None)
         assert len(cache) == 1
         kept_ids, kept_weights = next(iter(cache._entries.values()))
         assert kept_ids.dtype == np.int32 and kept_weights.dtype == np.float32  # 32 bits
         with pytest.raises(ValueError, match="read-only"):
             kept_ids[0] = 99
-        again = whoosh_arrays._postings(reader, "title_en", b"dark")
+        again = whoosh_arrays._postings(reader, "title_en", b"dark", None)
         assert again[0].dtype == np.int64 and again[1].dtype == np.float64
         assert np.array_equal(again[0], first[0]) and np.array_equal(again[1], first[1])
         again[0][:] = 0  # a search changing its arrays changes nothing kept
-        assert np.array_equal(whoosh_arrays._postings(reader, "title_en", b"dark")[0],
+        assert np.array_equal(whoosh_arrays._postings(reader, "title_en", b"dark", None)[0],
                               first[0])

@@ -196,8 +196,8 @@ def _postings(reader: Any, fieldname: str, text: bytes,
         # Kept in 32 bits (half the memory, the same values): widened to what the
         # arithmetic after uses, in new arrays that the caller may change.
         ids, weights = found[0].astype(np.int64), found[1].astype(np.float64)
-    # Deletions come from the reader at every use: they are added to a segment after it is
-    # written (an idea edited or removed), and its postings do not change with them.
+    # Deletions are applied at every use, cached list or not: they are added to a segment
+    # after it is written (an idea edited or removed), and its postings do not change.
     if deleted is not None and len(ids):
         keep = ~np.isin(ids, deleted, assume_unique=True)
         ids, weights = ids[keep], weights[keep]

@@ -30,8 +30,8 @@ preload_app = True
 
 # Python's full garbage collection walks every container object the process holds, and stops
 # all of a worker's threads while it does: in a forum worker (the imported app, then the
-# duplicate ranker) 145,000 of them, 73 to 118 ms a pass, every 20 to 60 s under load; those
-# pauses made most of the search page's p99 (106 ms at 2 connections). Objects that live as
+# duplicate ranker) 145,000 of them, 73 to 118 ms a pass, every 20 to 60 s under load, added
+# to whatever requests were in flight. Objects that live as
 # long as the process are moved out of its reach with gc.freeze(): in the master once the
 # app is imported (the workers inherit that), and in each worker once its ranker is built.
 # A collection just before each freeze, so that little garbage is frozen with them (what a

@@ -17,6 +17,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def gunicorn_flags() -> list[str]:
+    """Recent gunicorn opens a control socket (under $HOME) by default; older ones have no
+    such socket and no such flag."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    known = {flag for setting in KNOWN_SETTINGS for flag in (setting.cli or [])}
+    return ["--no-control-socket"] if "--no-control-socket" in known else []
+
+
 def forum_environment(app_config: dict, home: Path, **overrides: str) -> dict[str, str]:
     """The environment of a `flask --app wsgi …` or `gunicorn wsgi:app` child process that
     sees what the test sees: the same database, instance folder and settings, as FORUM_*

@@ -10,7 +10,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,18 +26,13 @@ from forum.accounts import services as accounts
 from forum.extensions import db
 from forum.ideas import services as ideas
 from forum.ideas.models import Board
+from tests.processes import gunicorn_flags
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CLIENTS = 6
 WORKERS = 3
 PASSWORD = "correct horse battery"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def children_of(pid: int) -> list[int]:
@@ -73,11 +67,7 @@ class Server:
     def start(self) -> None:
         command = [str(BIN / "gunicorn"), "--workers", str(WORKERS),
                    "--bind", f"127.0.0.1:{self.port}", "--timeout", "10",
-                   "--graceful-timeout", "3", "wsgi:app"]
-        help_text = subprocess.run([str(BIN / "gunicorn"), "--help"], capture_output=True,
-                                   text=True, check=True).stdout
-        if "--no-control-socket" in help_text:
-            command.insert(1, "--no-control-socket")
+                   "--graceful-timeout", "3", *gunicorn_flags(), "wsgi:app"]
         with self.log.open("a") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log,
                                             stderr=subprocess.STDOUT)

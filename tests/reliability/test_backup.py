@@ -15,7 +15,8 @@ from forum import create_app
 from forum.extensions import db
 from forum.ideas.models import Idea
 from tests.hostile import fingerprint
-from tests.reliability.conftest import BIN, CLIENTS, ROOT, Client, Server, free_port
+from tests.processes import free_port
+from tests.reliability.conftest import BIN, CLIENTS, ROOT, Client, Server
 
 
 @pytest.mark.sqlite_only("backup and restore copy the SQLite file; PostgreSQL sites use pg_dump")

@@ -17,7 +17,8 @@ from forum import create_app
 from forum.accounts import services as accounts
 from forum.extensions import db
 from forum.ideas.models import Idea, Subscription, Vote
-from tests.reliability.conftest import BIN, CLIENTS, ROOT, Client, Server, free_port
+from tests.processes import free_port
+from tests.reliability.conftest import BIN, CLIENTS, ROOT, Client, Server
 
 pytestmark = pytest.mark.slow
 

@@ -12,18 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import forum_environment, free_port
+from tests.processes import forum_environment, free_port, gunicorn_flags
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _gunicorn_flags() -> list[str]:
-    from gunicorn.config import KNOWN_SETTINGS
-
-    known = {flag for setting in KNOWN_SETTINGS for flag in (setting.cli or [])}
-    return ["--no-control-socket"] if "--no-control-socket" in known else []
 
 
 def test_workers_freeze_the_imported_app_then_their_built_ranker(app, app_config, make_idea,
@@ -37,7 +30,7 @@ def test_workers_freeze_the_imported_app_then_their_built_ranker(app, app_config
     with log.open("w") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "bench" / "gunicorn.conf.py"),
-             "--bind", f"127.0.0.1:{port}", *_gunicorn_flags(), "tests.gc_probe:app"],
+             "--bind", f"127.0.0.1:{port}", *gunicorn_flags(), "tests.gc_probe:app"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         states = []

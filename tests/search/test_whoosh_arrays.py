@@ -7,7 +7,9 @@ of several segments (a running forum's index has all of these between merges).
 
 from __future__ import annotations
 
+import contextlib
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -94,6 +96,15 @@ def _every_list_cached(monkeypatch: pytest.MonkeyPatch) -> whoosh_arrays.Posting
     return cache
 
 
+@contextlib.contextmanager
+def _nothing_decoded() -> Iterator[None]:
+    """Within it, every posting list must come from the cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(whoosh_arrays, "_decoded",
+                      lambda *args: pytest.fail(f"decoded again: {args[1:]}"))
+        yield
+
+
 def _top(ids: list[int], needed: int) -> list[int]:
     return sorted(ids, key=lambda i: (-(i * 7919 % 101), i))[:needed]
 
@@ -136,11 +147,8 @@ def test_the_same_results_as_whoosh(backend: WhooshBackend, monkeypatch: pytest.
     arrays = results()
     assert used, "the array path was not taken"
     assert len(cache) > 50
-    decoded = whoosh_arrays._decoded
-    monkeypatch.setattr(whoosh_arrays, "_decoded", lambda *args: pytest.fail(
-        f"decoded again: {args[1:]}"))
-    assert results() == arrays
-    monkeypatch.setattr(whoosh_arrays, "_decoded", decoded)
+    with _nothing_decoded():
+        assert results() == arrays
     _whoosh_only(monkeypatch)
     whoosh = results()
 
@@ -236,11 +244,8 @@ def test_cached_postings_follow_deletions_and_new_documents(
     writer.commit(mergetype=writing.NO_MERGE)
     with backend._reading() as searcher:
         assert {leaf.reader()._segid for leaf, _ in searcher.leaf_searchers()} == segments
-    decoded = whoosh_arrays._decoded
-    monkeypatch.setattr(whoosh_arrays, "_decoded", lambda *args: pytest.fail(
-        f"decoded again: {args[1:]}"))  # the lists come from the cache
-    assert _ids(backend, "gantt chart") == before - {gone}
-    monkeypatch.setattr(whoosh_arrays, "_decoded", decoded)
+    with _nothing_decoded():  # the lists come from the cache
+        assert _ids(backend, "gantt chart") == before - {gone}
 
     # A new idea goes into a new segment, whose postings are read for the first time.
     backend.index([IdeaDocument(id=9001, title="A gantt chart for each team", body="",

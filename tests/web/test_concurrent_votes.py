@@ -23,7 +23,7 @@ import pytest
 from forum.extensions import db
 from forum.ideas.models import Idea, Vote
 from tests.conftest import PASSWORD
-from tests.processes import forum_environment, free_port
+from tests.processes import forum_environment, free_port, gunicorn_flags
 
 pytestmark = pytest.mark.slow
 
@@ -34,15 +34,6 @@ PAIRED_PEOPLE = 5  # two browser tabs each, both voting on everything at once
 ACTIONS = 10
 REQUEST_TIMEOUT = 60
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def _gunicorn_flags() -> list[str]:
-    from gunicorn.config import KNOWN_SETTINGS
-
-    # Recent gunicorn opens a control socket (under $HOME) by default; older ones have no
-    # such socket and no such flag.
-    known = {flag for setting in KNOWN_SETTINGS for flag in (setting.cli or [])}
-    return ["--no-control-socket"] if "--no-control-socket" in known else []
 
 
 class Gunicorn:
@@ -59,7 +50,7 @@ class Gunicorn:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind",
                  f"127.0.0.1:{self.port}", "--timeout", str(REQUEST_TIMEOUT),
-                 "--graceful-timeout", "5", *_gunicorn_flags(), "wsgi:app"],
+                 "--graceful-timeout", "5", *gunicorn_flags(), "wsgi:app"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         self._wait_until_up()
 

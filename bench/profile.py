@@ -51,6 +51,9 @@ def main(name: str, requests: int = 300) -> None:
     try:
         client, token = _client(folder, meta, scenario.signed_in, scenario.server)
         ideas = meta["open_ideas"]
+        # As make bench's Lua scripts send them: the queries in turn (built once, outside the
+        # requests that are timed).
+        queries = run.feature_searches() if scenario.name == "search_features" else run.SEARCHES
         # The other write scenarios, as their Lua scripts send them.
         write_paths = {"vote_counted": f"/ideas/{ideas[0]}/vote", "post_floor": "/bench/floor"}
 
@@ -65,9 +68,7 @@ def main(name: str, requests: int = 300) -> None:
                                        headers={"X-CSRFToken": token,
                                                 "Accept": "application/json"})
             elif scenario.name in ("search", "search_features", "similar"):
-                # As make bench's Lua scripts: the queries in turn; similar titles all new.
-                queries = (run.feature_searches() if scenario.name == "search_features"
-                           else run.SEARCHES)
+                # Similar titles all new, as in make bench.
                 query = queries[n % len(queries)]
                 if scenario.name == "similar":
                     response = client.get(f"/similar?title={query} {n}")

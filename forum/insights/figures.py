@@ -14,25 +14,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import aliased
 
 from forum.accounts.models import Role, User
 from forum.changelog.models import Answer, SatisfactionAnswer
 from forum.db import utcnow
 from forum.extensions import db
+from forum.ideas import workflow
 from forum.ideas.models import (
+    Board,
     Comment,
     Idea,
     Status,
     StatusChange,
     Subscription,
     SubscriptionLevel,
+    Visibility,
     Vote,
     VoteSource,
 )
 from forum.ideas.workflow import StatusKind
 from forum.notifications.models import Notification
-from forum.notifications.recipients import team_only
 
 WEEKS = 12
 
@@ -209,33 +212,64 @@ def loop_closed(board_ids: Sequence[int]) -> Share:
     move, banned people, anyone who had chosen to hear nothing about it, and customers when
     only the team may see the idea. Told means they got that change's notice (in the app, and
     by email unless they chose otherwise).
+
+    One statement whatever the number of shipped ideas: asked idea by idea, 5,000 shipped
+    ideas among 1,000,000 votes took two minutes, and the dashboard with them.
     """
-    rows = db.session.execute(
-        select(StatusChange.id, StatusChange.idea_id, StatusChange.created_at,
-               StatusChange.changed_by_id)
-        .join(Status, Status.id == StatusChange.to_status_id)
-        .where(Status.kind == StatusKind.COMPLETE,
-               StatusChange.idea_id.in_(select(Idea.id).join(Status, Status.id == Idea.status_id)
-                                        .where(Idea.id.in_(_ideas_in(board_ids)),
-                                               Idea.merged_into_id.is_(None),
-                                               Status.kind == StatusKind.COMPLETE)))
-        .order_by(StatusChange.created_at, StatusChange.id)).all()
-    latest = {idea_id: (change_id, at, by) for change_id, idea_id, at, by in rows}
-    told_all = 0
-    for idea_id, (change_id, at, by) in latest.items():
-        group = select(Idea.id).where((Idea.id == idea_id) | (Idea.merged_into_id == idea_id))
-        silent = select(Subscription.user_id).where(Subscription.idea_id.in_(group),
-                                                    Subscription.level == SubscriptionLevel.NONE)
-        team = [User.role.in_([Role.STAFF, Role.ADMIN])] if team_only(
-            db.session.get_one(Idea, idea_id)) else []
-        voters = set(db.session.scalars(
-            select(Vote.user_id).join(User, User.id == Vote.user_id)
-            .where(Vote.idea_id.in_(group), Vote.created_at <= at, User.is_banned.is_(False),
-                   Vote.user_id.not_in(silent), Vote.user_id != (by or 0), *team)))
-        told = set(db.session.scalars(select(Notification.user_id)
-                                      .where(Notification.status_change_id == change_id)))
-        told_all += voters <= told
-    return Share(part=told_all, whole=len(latest))
+    # Driven from the status history (a few rows per shipped idea), each row's idea looked up
+    # by its key: "idea_id IN (the ideas in scope)" read every idea first.
+    complete = select(Status.id).where(Status.kind == StatusKind.COMPLETE)
+    ranked = (select(StatusChange.id, StatusChange.idea_id, StatusChange.created_at,
+                     StatusChange.changed_by_id,
+                     func.row_number().over(
+                         partition_by=StatusChange.idea_id,
+                         order_by=(StatusChange.created_at.desc(), StatusChange.id.desc())
+                     ).label("n"))
+              .join(Idea, Idea.id == StatusChange.idea_id)
+              .where(StatusChange.to_status_id.in_(complete), Idea.status_id.in_(complete),
+                     Idea.board_id.in_(list(board_ids)), Idea.hidden_at.is_(None),
+                     Idea.merged_into_id.is_(None))
+              .subquery())
+    latest = select(ranked).where(ranked.c.n == 1).cte("latest")
+    # The same rule as notifications.recipients.team_only, for the canonical, listed ideas
+    # counted here: customers cannot see the idea when its author is banned or its board is
+    # one only the team sees.
+    unseen = [v.value for v in Visibility
+              if not workflow.can_see_board(v.value, signed_in=True, is_staff=False)]
+    author, shipped_idea = aliased(User), aliased(Idea)
+    team_only = (select(Idea.id).join(author, author.id == Idea.author_id)
+                 .join(Board, Board.id == Idea.board_id)
+                 .where(Idea.id == latest.c.idea_id,
+                        author.is_banned.is_(True) | Board.visibility.in_(unseen))
+                 .correlate(latest).exists())
+    # The subqueries name the shipped idea of the outermost query (``latest``): correlated by
+    # hand, since SQLAlchemy only correlates a subquery with the query directly around it.
+    group = (select(shipped_idea.id).where((shipped_idea.id == latest.c.idea_id)
+                                           | (shipped_idea.merged_into_id == latest.c.idea_id))
+             .correlate(latest))
+    silent = (select(Subscription.user_id)
+              .where(Subscription.user_id == Vote.user_id, Subscription.idea_id.in_(group),
+                     Subscription.level == SubscriptionLevel.NONE).exists())
+    told = (select(Notification.id)
+            .where(Notification.status_change_id == latest.c.id,
+                   Notification.user_id == Vote.user_id)
+            .correlate(latest, Vote).exists())
+    # Banned people and the team as lists, not a join with users: joined, SQLite walked every
+    # user who is not banned for each shipped idea instead of that idea's votes.
+    banned = select(User.id).where(User.is_banned.is_(True))
+    team = select(User.id).where(User.role.in_([Role.STAFF, Role.ADMIN]))
+    untold_voter = (
+        select(Vote.id)
+        .where(Vote.idea_id.in_(group), Vote.created_at <= latest.c.created_at,
+               Vote.user_id.not_in(banned),
+               Vote.user_id != func.coalesce(latest.c.changed_by_id, 0),
+               ~team_only | Vote.user_id.in_(team),
+               ~silent, ~told)
+        .exists())
+    whole, missed = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(case((untold_voter, 1), else_=0)), 0))
+        .select_from(latest)).one()
+    return Share(part=whole - missed, whole=whole)
 
 
 def satisfaction(board_ids: Sequence[int]) -> dict[Answer, int]:

@@ -8,13 +8,14 @@ figures are to be shared outside the team.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import statistics
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import aliased
 
 from forum.accounts.models import Role, User
@@ -78,8 +79,15 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def _in_scope(board_ids: Sequence[int]) -> tuple[ColumnElement[bool], ...]:
+    """The conditions on ``Idea`` of an idea in scope. A query of ideas states them itself:
+    written ``Idea.id IN (the ideas in scope)``, every such query first gathered all 100,000
+    ideas of the benchmark's data set (about 250 ms each)."""
+    return Idea.board_id.in_(list(board_ids)), Idea.hidden_at.is_(None)
+
+
 def _ideas_in(board_ids: Sequence[int]) -> Select:
-    return select(Idea.id).where(Idea.board_id.in_(list(board_ids)), Idea.hidden_at.is_(None))
+    return select(Idea.id).where(*_in_scope(board_ids))
 
 
 def weekly(board_ids: Sequence[int], now: datetime, weeks: int = WEEKS) -> Weekly:
@@ -94,32 +102,53 @@ def weekly(board_ids: Sequence[int], now: datetime, weeks: int = WEEKS) -> Weekl
     starts = [first + timedelta(weeks=i) for i in range(weeks)]
     in_scope = _ideas_in(board_ids)
 
-    def bucket(times) -> list[int]:
-        counts = Counter(week_start(t.astimezone(UTC).date()) for t in times)
-        return [counts.get(s, 0) for s in starts]
+    def bucket(column, *where) -> list[int]:
+        # Counted by the database, a row per week: fetched and bucketed here, the 12 weeks'
+        # 250,000 votes of the benchmark's data set took 1.5 s.
+        week = case(*[(column >= datetime.combine(s, datetime.min.time(), tzinfo=UTC), i)
+                      for i, s in reversed(list(enumerate(starts)))], else_=0)
+        counts = dict(db.session.execute(
+            select(week, func.count()).where(*where, column.between(since, now))
+            .group_by(week)).all())
+        return [counts.get(i, 0) for i in range(len(starts))]
 
-    idea_times = db.session.scalars(select(Idea.created_at).where(
-        Idea.id.in_(in_scope), Idea.merged_into_id.is_(None),
-        Idea.created_at.between(since, now)))
-    vote_times = db.session.scalars(select(Vote.created_at).where(
-        Vote.idea_id.in_(in_scope), Vote.created_at.between(since, now)))
-    comment_times = db.session.scalars(select(Comment.created_at).where(
-        Comment.idea_id.in_(in_scope), Comment.is_internal.is_(False),
-        Comment.hidden_at.is_(None), Comment.created_at.between(since, now)))
-    return Weekly(starts=starts, ideas=bucket(idea_times), votes=bucket(vote_times),
-                  comments=bucket(comment_times))
+    return Weekly(
+        starts=starts,
+        ideas=bucket(Idea.created_at, *_in_scope(board_ids), Idea.merged_into_id.is_(None)),
+        votes=bucket(Vote.created_at, Vote.idea_id.in_(in_scope)),
+        comments=bucket(Comment.created_at, Comment.idea_id.in_(in_scope),
+                        Comment.is_internal.is_(False), Comment.hidden_at.is_(None)))
 
 
 def status_over_time(board_ids: Sequence[int], now: datetime, weeks: int = WEEKS
                      ) -> tuple[list[date], dict[StatusKind, list[int]]]:
     """At the end of each week, how many ideas were in each kind of status, replayed from the
-    status history (an idea counts from the week it was posted, in the status it had then)."""
+    status history (an idea counts from the week it was posted, in the status it had then).
+
+    Each idea adds one to its status from the week it was posted and each change moves it from
+    that week on, so the weeks are running totals of those moves. The ideas that never changed
+    status (most of them) are counted by the database, by status and week of posting; only
+    those with a history are read and replayed here. Replaying every idea week by week took
+    1.3 s at 100,000 ideas.
+    """
     first = week_start(now.astimezone(UTC).date()) - timedelta(weeks=weeks - 1)
     ends = [min(datetime.combine(first + timedelta(weeks=i + 1), datetime.min.time(),
                                  tzinfo=UTC), now) for i in range(weeks)]
+    moves = {kind: [0] * (weeks + 1) for kind in StatusKind}  # the last: after every end
+
+    def week_of(moment: datetime) -> int:
+        return bisect.bisect_left(ends, moment)  # the first week whose end is not before it
+
+    listed = (*_in_scope(board_ids), Idea.merged_into_id.is_(None))
+    has_history = select(StatusChange.id).where(StatusChange.idea_id == Idea.id).exists()
+    posted_in = case(*[(Idea.created_at <= end, i) for i, end in enumerate(ends)], else_=weeks)
+    for kind, week, count in db.session.execute(
+            select(Status.kind, posted_in, func.count()).join(Status, Status.id == Idea.status_id)
+            .where(*listed, ~has_history).group_by(Status.kind, posted_in)):
+        moves[kind][week] += count
     rows = db.session.execute(
         select(Idea.id, Idea.created_at, Status.kind).join(Status, Status.id == Idea.status_id)
-        .where(Idea.id.in_(_ideas_in(board_ids)), Idea.merged_into_id.is_(None))).all()
+        .where(*listed, has_history)).all()
     to_status = db.aliased(Status)
     from_status = db.aliased(Status)
     history: dict[int, list[tuple[datetime, StatusKind | None, StatusKind]]] = {}
@@ -128,29 +157,28 @@ def status_over_time(board_ids: Sequence[int], now: datetime, weeks: int = WEEKS
                    to_status.kind)
             .join(to_status, to_status.id == StatusChange.to_status_id)
             .outerjoin(from_status, from_status.id == StatusChange.from_status_id)
-            .where(StatusChange.idea_id.in_([r[0] for r in rows]))
+            .join(Idea, Idea.id == StatusChange.idea_id)
+            .where(*listed)
             .order_by(StatusChange.created_at, StatusChange.id)):
         history.setdefault(idea_id, []).append((at, before, after))
-    series = {kind: [0] * weeks for kind in StatusKind}
     for idea_id, created, current in rows:
         changes = history.get(idea_id, [])
-        initial = (changes[0][1] or current) if changes else current
-        for i, end in enumerate(ends):
-            if created > end:
-                continue
-            kind = initial
-            for at, _before, after in changes:
-                if at > end:
-                    break
-                kind = after
-            series[kind][i] += 1
+        posted = week_of(created)
+        kind = (changes[0][1] or current) if changes else current
+        moves[kind][posted] += 1
+        for at, _before, after in changes:
+            week = max(week_of(at), posted)
+            moves[kind][week] -= 1
+            moves[after][week] += 1
+            kind = after
+    series = {kind: list(itertools.accumulate(moves[kind][:weeks])) for kind in StatusKind}
     return [e.date() for e in ends], series
 
 
 def by_status(board_ids: Sequence[int]) -> list[tuple[Status, int]]:
     counts = dict(db.session.execute(
         select(Idea.status_id, func.count()).where(
-            Idea.id.in_(_ideas_in(board_ids)), Idea.merged_into_id.is_(None))
+            *_in_scope(board_ids), Idea.merged_into_id.is_(None))
         .group_by(Idea.status_id)).all())
     statuses = db.session.scalars(select(Status).order_by(Status.position))
     return [(s, counts.get(s.id, 0)) for s in statuses if not s.retired or counts.get(s.id)]
@@ -159,7 +187,7 @@ def by_status(board_ids: Sequence[int]) -> list[tuple[Status, int]]:
 def top_open(board_ids: Sequence[int], limit: int = 10) -> list[Idea]:
     return list(db.session.scalars(
         select(Idea).join(Status, Status.id == Idea.status_id)
-        .where(Idea.id.in_(_ideas_in(board_ids)), Idea.merged_into_id.is_(None),
+        .where(*_in_scope(board_ids), Idea.merged_into_id.is_(None),
                Status.kind.in_([StatusKind.OPEN, StatusKind.ACTIVE]))
         .order_by(Idea.vote_count.desc(), Idea.id.desc()).limit(limit)))
 
@@ -167,7 +195,7 @@ def top_open(board_ids: Sequence[int], limit: int = 10) -> list[Idea]:
 def median_hours_to_first_response(board_ids: Sequence[int]) -> float | None:
     """From posting to the first thing staff did (status, comment, triage, edit)."""
     rows = db.session.execute(select(Idea.created_at, Idea.staff_acted_at).where(
-        Idea.id.in_(_ideas_in(board_ids)), Idea.staff_acted_at.is_not(None))).all()
+        *_in_scope(board_ids), Idea.staff_acted_at.is_not(None))).all()
     hours = [max((acted - created).total_seconds(), 0) / 3600 for created, acted in rows]
     return round(statistics.median(hours), 1) if hours else None
 
@@ -287,7 +315,7 @@ def picked_existing(board_ids: Sequence[int]) -> Share:
     picked = db.session.scalar(select(func.count(Vote.id)).where(
         Vote.idea_id.in_(_ideas_in(board_ids)), Vote.source == VoteSource.SUGGESTED)) or 0
     posted = db.session.scalar(select(func.count(Idea.id)).where(
-        Idea.id.in_(_ideas_in(board_ids)))) or 0
+        *_in_scope(board_ids))) or 0
     return Share(part=picked, whole=picked + posted)
 
 

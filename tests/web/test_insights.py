@@ -205,6 +205,42 @@ def test_status_over_time_ends_where_the_ideas_are_now(seeded):
         k: v for k, v in now_by_kind.items() if v}
 
 
+def test_status_over_time_matches_a_week_by_week_replay(seeded):
+    """The running totals agree with replaying every idea's history at every week's end."""
+    boards = [seeded["general"], seeded["inner"]]
+    from forum.ideas.workflow import StatusKind
+
+    # Posted after NOW (stamped with the real clock): in no week.
+    author = db.session.scalars(db.select(Idea).limit(1)).one().author
+    late = ideas.submit_idea(author, title="Posted after the figures", body="",
+                             board=db.session.get(Board, seeded["general"]))
+    db.session.commit()
+    assert late.created_at > NOW
+    ends, series = figures.status_over_time(boards, NOW)
+    # Each week ends at the next Monday's midnight; the last, still under way, ends now.
+    moments = [datetime.combine(end, datetime.min.time(), tzinfo=UTC) for end in ends[:-1]]
+    moments.append(NOW)
+    expected = {kind: [0] * len(ends) for kind in StatusKind}
+    listed = db.session.scalars(db.select(Idea).where(
+        Idea.board_id.in_(boards), Idea.hidden_at.is_(None), Idea.merged_into_id.is_(None)))
+    replayed_changes = 0
+    for idea in listed:
+        changes = db.session.scalars(db.select(StatusChange).where(
+            StatusChange.idea_id == idea.id).order_by(StatusChange.created_at,
+                                                      StatusChange.id)).all()
+        for i, end in enumerate(moments):
+            if idea.created_at > end:
+                continue
+            kind = changes[0].from_status.kind if changes else idea.status.kind
+            for change in changes:
+                if change.created_at <= end:
+                    kind = change.to_status.kind
+                    replayed_changes += 1
+            expected[kind][i] += 1
+    assert series == expected
+    assert replayed_changes and sum(expected[StatusKind.OPEN]) > 0
+
+
 def test_status_over_time_replays_the_history(app, personas, make_idea):
     from forum.ideas.workflow import StatusKind
 

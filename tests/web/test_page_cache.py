@@ -52,6 +52,22 @@ def test_a_change_from_this_process_shows_at_once(client, make_idea, personas):
     assert re.search(r"\b2\b", client.get(f"/ideas/{idea.id}").text)
 
 
+def test_the_roadmap_is_stored_for_visitors_and_follows_status_changes(app, make_idea,
+                                                                          personas):
+    from forum.ideas.models import Status
+
+    idea = make_idea("Dark mode")
+    first, second = app.test_client(), app.test_client()
+    rendered, page = _queries(first, "/roadmap")
+    assert rendered > 0 and "Dark mode" not in page
+    assert _queries(second, "/roadmap")[0] == 0
+    planned = db.session.scalar(db.select(Status).where(Status.slug == "planned"))
+    services.change_status(idea, planned, personas["pam"])
+    db.session.commit()
+    rendered, page = _queries(second, "/roadmap")
+    assert rendered > 0 and "Dark mode" in page
+
+
 @pytest.mark.sqlite_only("another process's commit is seen through SQLite's data_version; "
                         "PostgreSQL waits PAGE_CACHE_SECONDS")
 def test_a_change_by_another_process_shows_at_once(app, client, make_idea):

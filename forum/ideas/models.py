@@ -118,6 +118,11 @@ class Idea(TimestampMixin, db.Model):
         # every column the count tests is in it. Through ix_ideas_list_* it looked up each row
         # (140 ms at 100,000 ideas instead of 9 ms). It also serves any lookup by board.
         Index("ix_ideas_board_listed", "board_id", "merged_into_id", "hidden_at", "author_id"),
+        # The triage inbox (listed ideas nobody on the team has acted on): its count read every
+        # idea, 220 ms at 100,000 ideas, and reads these entries alone in 4 ms. Votes do not
+        # touch it: none of its columns is one a vote changes.
+        Index("ix_ideas_inbox", "staff_acted_at", sqlite_where=text(LISTED),
+              postgresql_where=text(LISTED)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -105,9 +105,11 @@ def mark_reviewed(idea: Idea, by: User) -> Idea:
 
 
 def staff_members() -> list[User]:
-    return list(db.session.scalars(
-        select(User).where(User.role.in_([Role.STAFF, Role.ADMIN]), User.is_banned.is_(False))
-        .order_by(User.name)))
+    # Banned members left out here, not in SQL: with "is_banned IS 0" in the query, SQLite
+    # walked every person who is not banned (20 ms at 100,000) instead of the team's index.
+    team = db.session.scalars(select(User).where(User.role.in_([Role.STAFF, Role.ADMIN]))
+                              .order_by(User.name))
+    return [member for member in team if not member.is_banned]
 
 
 def set_owner(idea: Idea, owner: User | None, by: User) -> Idea:

@@ -175,6 +175,40 @@ def test_list_queries_read_an_index_in_list_order(client, auth, busy_site, path)
         assert "TEMP B-TREE" not in plan, (statement, plan)
 
 
+@pytest.mark.sqlite_only("reads SQLite's EXPLAIN QUERY PLAN; PostgreSQL's planner chooses by "
+                        "table statistics, which a test's few rows do not resemble")
+def test_the_inbox_is_counted_from_its_own_index(client, auth, busy_site):
+    """The triage inbox's count once read every idea (220 ms at 100,000 ideas)."""
+    auth.login("pam@example.com")
+    counts = [plan for statement, plan in _plans(client, "/staff/inbox")
+              if "count(" in statement.lower()]
+    assert counts and all("ix_ideas_inbox" in plan for plan in counts), counts
+
+
+@pytest.mark.sqlite_only("reads SQLite's EXPLAIN QUERY PLAN; PostgreSQL's planner chooses by "
+                        "table statistics, which a test's few rows do not resemble")
+def test_the_team_is_read_from_its_index_and_banned_members_are_left_out(
+        client, auth, busy_site, make_user):
+    """The owner choices of the triage pages: read through the role index (the team is a
+    handful among 100,000 customers), not by walking everyone who is not banned."""
+    from forum.accounts.models import Role
+
+    gone = make_user("Gina Gone", email="gina@example.com", role=Role.STAFF)
+    gone.is_banned = True
+    db.session.commit()
+    auth.login("pam@example.com")
+    with statements() as seen:
+        page = client.get("/staff/inbox").text
+    team = [(s, p) for s, p in seen if "users.role IN" in s]
+    assert len(team) == 1
+    statement, parameters = team[0]
+    numbered = statement.replace("?", "{}").format(*[f":p{i}" for i in range(len(parameters))])
+    plan = "\n".join(row[-1] for row in db.session.execute(
+        text("EXPLAIN QUERY PLAN " + numbered), {f"p{i}": v for i, v in enumerate(parameters)}))
+    assert "ix_users_role" in plan, plan
+    assert "Pam" in page and "Gina Gone" not in page
+
+
 def _vote_forms(html: str) -> list[tuple[str, str]]:
     forms = re.findall(r'<form method="post" action="/ideas/\d+/(?:un)?vote".*?</form>', html,
                        re.S)

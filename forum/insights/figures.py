@@ -255,8 +255,7 @@ def loop_closed(board_ids: Sequence[int]) -> Share:
                      ).label("n"))
               .join(Idea, Idea.id == StatusChange.idea_id)
               .where(StatusChange.to_status_id.in_(complete), Idea.status_id.in_(complete),
-                     Idea.board_id.in_(list(board_ids)), Idea.hidden_at.is_(None),
-                     Idea.merged_into_id.is_(None))
+                     *_in_scope(board_ids), Idea.merged_into_id.is_(None))
               .subquery())
     latest = select(ranked).where(ranked.c.n == 1).cte("latest")
     # The same rule as notifications.recipients.team_only, for the canonical, listed ideas

@@ -18,6 +18,10 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+# The team: the people who triage, answer and ship, and may see staff-only boards.
+TEAM_ROLES = (Role.STAFF, Role.ADMIN)
+
+
 class NotifyFrequency(enum.StrEnum):
     IMMEDIATELY = "immediately"
     DAILY = "daily"
@@ -65,7 +69,7 @@ class User(UserMixin, db.Model):
 
     @property
     def is_staff(self) -> bool:
-        return self.role in (Role.STAFF, Role.ADMIN)
+        return self.role in TEAM_ROLES
 
     @property
     def is_admin(self) -> bool:

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import aliased
 
-from forum.accounts.models import Role, User
+from forum.accounts.models import TEAM_ROLES, User
 from forum.changelog.models import Answer, SatisfactionAnswer
 from forum.db import utcnow
 from forum.extensions import db
@@ -284,7 +284,7 @@ def loop_closed(board_ids: Sequence[int]) -> Share:
     # Banned people and the team as lists, not a join with users: joined, SQLite walked every
     # user who is not banned for each shipped idea instead of that idea's votes.
     banned = select(User.id).where(User.is_banned.is_(True))
-    team = select(User.id).where(User.role.in_([Role.STAFF, Role.ADMIN]))
+    team = select(User.id).where(User.role.in_(TEAM_ROLES))
     untold_voter = (
         select(Vote.id)
         .where(Vote.idea_id.in_(group), Vote.created_at <= latest.c.created_at,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, func, or_, select, union
 
-from forum.accounts.models import NotifyFrequency, Role, User
+from forum.accounts.models import TEAM_ROLES, NotifyFrequency, User
 from forum.extensions import db
 from forum.ideas import workflow
 from forum.ideas.models import Idea, Subscription, SubscriptionLevel, Vote
@@ -43,7 +43,7 @@ class Audience:
         if self.exclude_id is not None:
             where.append(User.id != self.exclude_id)
         if self.team_only:
-            where.append(User.role.in_([Role.STAFF, Role.ADMIN]))
+            where.append(User.role.in_(TEAM_ROLES))
         return where
 
     def told(self) -> Select:

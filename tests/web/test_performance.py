@@ -147,16 +147,19 @@ def test_idea_page_queries_do_not_grow_with_comments_or_history(client, auth, pe
     assert _count(client, f"/ideas/{idea.id}") == few
 
 
+def _plan(statement: str, parameters: tuple) -> str:
+    """SQLite's plan for a statement as the driver ran it (``?`` placeholders)."""
+    rows = db.session.execute(text("EXPLAIN QUERY PLAN " + statement.replace(
+        "?", ":p").replace(":p", "{}").format(*[f":p{i}" for i in range(
+            statement.count("?"))])), {f"p{i}": v for i, v in enumerate(parameters)})
+    return "\n".join(row[-1] for row in rows)
+
+
 def _plans(client, path: str) -> list[tuple[str, str]]:
     with statements() as seen:
         assert client.get(path).status_code == 200
-    plans = []
-    for statement, parameters in seen:
-        if re.search(r"\bFROM ideas\b", statement):
-            rows = db.session.execute(text("EXPLAIN QUERY PLAN " + statement.replace(
-                "?", ":p").replace(":p", "{}").format(*[f":p{i}" for i in range(
-                    statement.count("?"))])), {f"p{i}": v for i, v in enumerate(parameters)})
-            plans.append((statement, "\n".join(row[-1] for row in rows)))
+    plans = [(statement, _plan(statement, parameters)) for statement, parameters in seen
+             if re.search(r"\bFROM ideas\b", statement)]
     db.session.rollback()
     return plans
 
@@ -201,10 +204,7 @@ def test_the_team_is_read_from_its_index_and_banned_members_are_left_out(
         page = client.get("/staff/inbox").text
     team = [(s, p) for s, p in seen if "users.role IN" in s]
     assert len(team) == 1
-    statement, parameters = team[0]
-    numbered = statement.replace("?", "{}").format(*[f":p{i}" for i in range(len(parameters))])
-    plan = "\n".join(row[-1] for row in db.session.execute(
-        text("EXPLAIN QUERY PLAN " + numbered), {f"p{i}": v for i, v in enumerate(parameters)}))
+    plan = _plan(*team[0])
     assert "ix_users_role" in plan, plan
     assert "Pam" in page and "Gina Gone" not in page
 
